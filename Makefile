@@ -1,0 +1,42 @@
+# personalize-lite: every target installs what it needs into .venv first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint types unit coverage clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,aiohttp]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the package with its dev and aiohttp extras
+
+# The AWS documentation's example keys: the demo server accepts any signature.
+EXAMPLE_KEYS := AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
+
+run: $(STAMP) ## describe a job from the bundled fixtures (local loopback server, no AWS needed)
+	env -u AWS_PROFILE -u AWS_SESSION_TOKEN $(EXAMPLE_KEYS) AWS_REGION=us-east-1 \
+		AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+		$(BIN)/python -m personalize_lite.testing.demo
+
+lint: $(STAMP) ## ruff lint and format check
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+types: $(STAMP) ## mypy --strict
+	$(BIN)/mypy
+
+unit: $(STAMP) ## pytest, warnings as errors, with coverage
+	$(BIN)/pytest -W error --cov --cov-report=term:skip-covered
+
+test: lint types unit ## everything CI runs: lint, types, tests
+
+clean: ## remove the virtual environment and caches
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage
