@@ -1,0 +1,269 @@
+"""The one cattrs converter: JSON 1.1 wire shapes <-> the attrs models.
+
+* camelCase wire names <-> snake_case fields, derived in one place (:func:`camel`);
+* timestamps: epoch seconds (int, float, numeric strings) and ISO-8601 strings become
+  **aware UTC** datetimes whatever the local zone; unstructuring writes epoch seconds
+  (the wire form) or ISO-8601 (the AWS CLI's output form);
+* scalars are type-checked: ``"5"`` is not an int and ``5`` is not a string;
+* unknown keys are tolerated (AWS adds members); ``strict=True`` forbids them, for
+  drift tests;
+* every structuring failure becomes :class:`ResponseParseError` naming the field path.
+
+Hooks are generated once, in :func:`make_converter`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal, TypeVar
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.v import format_exception
+
+from ._errors import ResponseParseError
+from ._models import (
+    BatchInferenceJob,
+    BatchInferenceJobConfig,
+    BatchInferenceJobInput,
+    BatchInferenceJobOutput,
+    FieldsForThemeGeneration,
+    S3DataConfig,
+    ThemeGenerationConfig,
+)
+
+__all__ = ["camel", "default_converter", "make_converter", "parse_timestamp", "structure_job"]
+
+T = TypeVar("T")
+
+_MODELS: tuple[type, ...] = (
+    S3DataConfig,
+    BatchInferenceJobInput,
+    BatchInferenceJobOutput,
+    BatchInferenceJobConfig,
+    FieldsForThemeGeneration,
+    ThemeGenerationConfig,
+    BatchInferenceJob,
+)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_ISO = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
+    r"(?:([Zz])|([+-])(\d{2}):?([0-5]\d))?"
+)
+
+
+def camel(name: str) -> str:
+    """``batch_inference_job_arn`` -> ``batchInferenceJobArn``."""
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def _from_epoch(seconds: float) -> datetime:
+    # Only floats can be non-finite; math.isfinite() overflows on ints beyond float range.
+    if isinstance(seconds, float) and not math.isfinite(seconds):
+        raise ValueError(f"timestamp {seconds!r} is not finite")
+    # Same arithmetic as datetime.fromtimestamp, without its platform range limits.
+    try:
+        return datetime.fromtimestamp(seconds, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        try:
+            return _EPOCH + timedelta(seconds=seconds)
+        except OverflowError:
+            raise ValueError(f"timestamp {seconds!r} is out of range") from None
+
+
+def parse_timestamp(value: object) -> datetime:
+    """Epoch seconds or an ISO-8601 string -> aware UTC datetime.
+
+    ``TypeError`` for other types, ``ValueError`` for unusable values.
+    """
+    if isinstance(value, bool):
+        raise TypeError("expected a timestamp, got a boolean")
+    if isinstance(value, int | float):
+        return _from_epoch(float(value) if isinstance(value, float) else value)
+    if not isinstance(value, str):
+        raise TypeError(f"expected a timestamp, got {type(value).__name__}")
+    text = value.strip()
+    if re.fullmatch(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?", text):
+        return _from_epoch(float(text))
+    match = _ISO.fullmatch(text)
+    if match is None:
+        raise ValueError(f"unrecognised timestamp {value[:64]!r}")
+    year, month, day, hour, minute, second, frac, zulu, sign, off_h, off_m = match.groups()
+    micro = int((frac or "0").ljust(6, "0")[:6])
+    tz = timezone.utc
+    if sign is not None and zulu is None:
+        delta = timedelta(hours=int(off_h), minutes=int(off_m))
+        tz = timezone(delta if sign == "+" else -delta)
+    try:
+        parsed = datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tz
+        )
+    except ValueError as exc:
+        raise ValueError(f"invalid timestamp {value[:64]!r}: {exc}") from None
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00 is past datetime.max in UTC
+        raise ValueError(f"timestamp {value[:64]!r} is out of range") from None
+
+
+def _object_hook(fn: Callable[[Any, Any], T]) -> Callable[[Any, Any], T]:
+    """Reject a non-object where a structure belongs, at that member's own path.
+
+    cattrs' generated hooks index into whatever they get: ``"config"`` where an object
+    belongs silently became an all-``None`` object (``"member" in "config"`` is a
+    substring test), and a list or number was reported at the first child's path.
+    """
+
+    def hook(value: Any, type_: Any) -> T:
+        if not isinstance(value, dict):
+            raise TypeError(f"expected an object, got {type(value).__name__}")
+        return fn(value, type_)
+
+    return hook
+
+
+def _structure_datetime(value: Any, _: type) -> datetime:
+    return parse_timestamp(value)
+
+
+def _strict_str(value: Any, _: type) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _strict_int(value: Any, _: type) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an integer, got {type(value).__name__}")
+    return value
+
+
+def _strict_float(value: Any, _: type) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    return float(value)
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat()
+
+
+def _epoch(value: datetime) -> float | int:
+    seconds = (value - _EPOCH).total_seconds()
+    return int(seconds) if seconds.is_integer() else seconds
+
+
+def make_converter(
+    *, strict: bool = False, timestamps: Literal["epoch", "iso8601"] = "epoch"
+) -> cattrs.Converter:
+    """Build a converter. ``strict`` forbids unknown keys (drift tests).
+
+    ``timestamps`` picks how datetimes unstructure: epoch seconds (the wire) or ISO-8601
+    (what ``aws personalize describe-batch-inference-job`` prints).
+    """
+    conv = cattrs.Converter(forbid_extra_keys=strict)
+    conv.register_structure_hook(datetime, _structure_datetime)
+    conv.register_structure_hook(str, _strict_str)
+    conv.register_structure_hook(int, _strict_int)
+    conv.register_structure_hook(float, _strict_float)
+    conv.register_unstructure_hook(datetime, _iso if timestamps == "iso8601" else _epoch)
+    for cls in _MODELS:
+        fields = attrs.fields(cls)
+        renames: dict[str, Any] = {f.name: override(rename=camel(f.name)) for f in fields}
+        omits: dict[str, Any] = {
+            f.name: override(rename=camel(f.name), omit_if_default=True)
+            for f in fields
+            if f.default is None
+        }
+        conv.register_structure_hook(
+            cls,
+            _object_hook(
+                make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=strict, **renames)
+            ),
+        )
+        conv.register_unstructure_hook(
+            cls, make_dict_unstructure_fn(cls, conv, **{**renames, **omits})
+        )
+    return conv
+
+
+_DEFAULT: cattrs.Converter | None = None
+
+
+def default_converter() -> cattrs.Converter:
+    """The shared tolerant converter, built on first use."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = make_converter()
+    return _DEFAULT
+
+
+def _leaf_message(exc: BaseException, type_: Any) -> str:
+    if (
+        isinstance(exc, TypeError | ValueError)
+        and str(exc)
+        and type(exc) in (TypeError, ValueError)
+    ):
+        return str(exc)
+    return format_exception(exc, type_)
+
+
+def _wire_path(path: str) -> str:
+    """``job_input.s3_data_source['k']`` -> ``jobInput.s3DataSource['k']``."""
+    parts = []
+    for part in path.split("."):
+        name, bracket, rest = part.partition("[")
+        parts.append(camel(name) + bracket + rest)
+    return ".".join(parts)
+
+
+def _describe(exc: Exception) -> tuple[str, str]:
+    """(wire field path, message) for the first leaf error of a cattrs failure."""
+    messages = cattrs.transform_error(exc, path="$", format_exception=_leaf_message)
+    first = messages[0] if messages else str(exc)
+    text, _, where = first.rpartition(" @ ")
+    if not text:
+        text, where = first, "$"
+    return _wire_path(where.removeprefix("$").removeprefix(".")), text
+
+
+def structure_job(
+    payload: object,
+    *,
+    converter: cattrs.Converter | None = None,
+    request_id: str | None = None,
+) -> BatchInferenceJob:
+    """Structure a decoded DescribeBatchInferenceJob reply (``{"batchInferenceJob": {...}}``)."""
+    if not isinstance(payload, dict):
+        raise ResponseParseError(
+            f"expected a JSON object, got {type(payload).__name__}", request_id=request_id
+        )
+    job = payload.get("batchInferenceJob")
+    if not isinstance(job, dict):
+        what = "missing" if job is None else f"a {type(job).__name__}, not an object"
+        raise ResponseParseError(
+            f"reply has no batchInferenceJob object ({what})",
+            path="batchInferenceJob",
+            request_id=request_id,
+        )
+    conv = converter or default_converter()
+    return _structure(conv, job, BatchInferenceJob, "batchInferenceJob", request_id)
+
+
+def _structure(
+    conv: cattrs.Converter, data: object, cls: type[T], root: str, request_id: str | None
+) -> T:
+    try:
+        return conv.structure(data, cls)
+    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
+        where, text = _describe(exc)
+        path = f"{root}.{where}" if where else root
+        raise ResponseParseError(
+            f"cannot parse {path}: {text}", path=path, request_id=request_id
+        ) from exc

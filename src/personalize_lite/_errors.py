@@ -1,0 +1,226 @@
+"""The one error tree of personalize-lite.
+
+Every exception the package raises derives from :class:`PersonalizeError`::
+
+    PersonalizeError
+    ├── ParamValidationError          bad input (ARN, keyword values); nothing was sent
+    ├── ConfigurationError            bad region, endpoint URL, profile, config file, env value
+    ├── NoCredentialsError            no provider produced credentials (lists every one tried)
+    ├── ResponseParseError            a 2xx reply we cannot turn into a BatchInferenceJob
+    ├── TransportError                nothing usable came back from the network
+    │   ├── EndpointConnectionError   connect refused / DNS / TLS failure
+    │   ├── ConnectTimeoutError
+    │   ├── ReadTimeoutError
+    │   ├── ConnectionClosedError     reset or cut short mid-exchange
+    │   └── RedirectError             a 3xx reply (never followed: credentials stay put)
+    └── PersonalizeServiceError       the service answered with an error (code, message, ...)
+        ├── ResourceNotFoundException
+        ├── InvalidInputException
+        ├── ThrottlingException
+        ├── AccessDeniedException
+        ├── UnrecognizedClientException
+        ├── ExpiredTokenException
+        ├── LimitExceededException
+        └── InvalidSignatureException
+
+Service errors carry whether they are retryable or throttling, decided once by the
+classifier (``_json_protocol.classify``), so retry decisions never match class names.
+Errors raised at the end of a call carry the history of its attempts.
+
+This module uses the standard library only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._retry import Attempt
+
+__all__ = [
+    "AccessDeniedException",
+    "ConfigurationError",
+    "ConnectTimeoutError",
+    "ConnectionClosedError",
+    "EndpointConnectionError",
+    "ExpiredTokenException",
+    "InvalidInputException",
+    "InvalidSignatureException",
+    "LimitExceededException",
+    "NoCredentialsError",
+    "ParamValidationError",
+    "PersonalizeError",
+    "PersonalizeServiceError",
+    "ReadTimeoutError",
+    "RedirectError",
+    "ResourceNotFoundException",
+    "ResponseParseError",
+    "ThrottlingException",
+    "TransportError",
+    "UnrecognizedClientException",
+    "service_error_class",
+]
+
+
+class PersonalizeError(Exception):
+    """Root of every error raised by personalize-lite."""
+
+    #: Attempts made by the call that raised this error (empty when nothing was sent).
+    attempts: tuple[Attempt, ...] = ()
+
+
+class ParamValidationError(PersonalizeError, ValueError):
+    """An argument is invalid. Raised before anything is sent."""
+
+
+class ConfigurationError(PersonalizeError, ValueError):
+    """The configuration (region, endpoint, profile, files, environment) is unusable."""
+
+
+class NoCredentialsError(PersonalizeError):
+    """No credential provider produced credentials.
+
+    ``tried`` holds ``(provider name, why it was skipped)`` for every provider, in order.
+    """
+
+    def __init__(self, tried: Sequence[tuple[str, str]]) -> None:
+        self.tried: tuple[tuple[str, str], ...] = tuple(tried)
+        lines = "; ".join(f"{name}: {why}" for name, why in self.tried)
+        super().__init__(f"Unable to locate credentials. Tried: {lines}")
+
+
+class ResponseParseError(PersonalizeError):
+    """A successful reply could not be decoded into the expected shape.
+
+    ``path`` names the offending field (for example ``batchInferenceJob.numResults``).
+    """
+
+    def __init__(self, message: str, *, path: str = "", request_id: str | None = None) -> None:
+        self.path = path
+        self.request_id = request_id
+        super().__init__(message)
+
+
+class TransportError(PersonalizeError):
+    """The request did not produce a usable HTTP response."""
+
+    #: Retrying may help (connection refused, timeouts, resets). Redirects: no.
+    retryable: bool = True
+    #: A timeout costs more retry quota than other errors (botocore: 10 vs 5).
+    is_timeout: bool = False
+
+
+class EndpointConnectionError(TransportError):
+    """Could not connect to the endpoint (refused, DNS failure, TLS failure)."""
+
+
+class ConnectTimeoutError(TransportError):
+    """Connecting to the endpoint timed out."""
+
+    is_timeout = True
+
+
+class ReadTimeoutError(TransportError):
+    """The endpoint did not answer (or finish answering) in time."""
+
+    is_timeout = True
+
+
+class ConnectionClosedError(TransportError):
+    """The connection was reset or closed before a complete response arrived."""
+
+
+class RedirectError(TransportError):
+    """The endpoint answered with a redirect. Redirects are never followed."""
+
+    retryable = False
+
+
+class PersonalizeServiceError(PersonalizeError):
+    """The service answered with an error.
+
+    ``code`` is the Smithy error code (``ResourceNotFoundException``), ``message`` the
+    service's text, ``status_code`` the HTTP status, ``request_id`` AWS's request id.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        status_code: int,
+        request_id: str | None = None,
+        retryable: bool = False,
+        throttling: bool = False,
+    ) -> None:
+        self.code = code
+        self.message = message
+        self.status_code = status_code
+        self.request_id = request_id
+        self.retryable = retryable
+        self.throttling = throttling
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        rid = f", request id {self.request_id}" if self.request_id else ""
+        tries = f" after {len(self.attempts)} attempts" if len(self.attempts) > 1 else ""
+        return f"{self.code} (HTTP {self.status_code}{rid}){tries}: {self.message}"
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(code={self.code!r}, message={self.message!r}, "
+            f"status_code={self.status_code!r}, request_id={self.request_id!r})"
+        )
+
+
+class ResourceNotFoundException(PersonalizeServiceError):
+    """The batch inference job does not exist (in this account and region)."""
+
+
+class InvalidInputException(PersonalizeServiceError):
+    """The service rejected a parameter."""
+
+
+class ThrottlingException(PersonalizeServiceError):
+    """The request was throttled. Retried with backoff before this is raised."""
+
+
+class AccessDeniedException(PersonalizeServiceError):
+    """The credentials are not allowed to call DescribeBatchInferenceJob."""
+
+
+class UnrecognizedClientException(PersonalizeServiceError):
+    """The access key id is unknown to AWS."""
+
+
+class ExpiredTokenException(PersonalizeServiceError):
+    """The session token has expired."""
+
+
+class LimitExceededException(PersonalizeServiceError):
+    """A service quota was exceeded. A quota error, not throttling: never retried."""
+
+
+class InvalidSignatureException(PersonalizeServiceError):
+    """The signature did not match (wrong secret key, or a skewed clock)."""
+
+
+_BY_CODE: dict[str, type[PersonalizeServiceError]] = {
+    cls.__name__: cls
+    for cls in (
+        ResourceNotFoundException,
+        InvalidInputException,
+        ThrottlingException,
+        AccessDeniedException,
+        UnrecognizedClientException,
+        ExpiredTokenException,
+        LimitExceededException,
+        InvalidSignatureException,
+    )
+}
+
+
+def service_error_class(code: str) -> type[PersonalizeServiceError]:
+    """The class for an error code; unknown codes map to :class:`PersonalizeServiceError`."""
+    return _BY_CODE.get(code, PersonalizeServiceError)
