@@ -1,0 +1,391 @@
+"""The call plans: everything a call decides, with no I/O.
+
+:func:`configure` turns the client's keywords into a :class:`CallContext` (reading the
+AWS files through a ``Blocking`` step). :func:`describe` is the DescribeBatchInferenceJob
+plan: validate, get credentials, then per attempt build, sign (afresh, with a fresh
+``X-Amz-Date``), ``Send``, decode, classify, and either return, correct the clock and
+re-sign once, ``Sleep`` and retry, or raise with the attempt history attached.
+
+The drivers (``_sync_client``, ``_async_client``) only send, sleep and run blocking
+callables. Time, jitter and ids come from the context, so tests replay any scenario
+without sleeping.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, Final
+
+import attrs
+import cattrs
+
+from ._config import load_aws_files, resolve_settings
+from ._converter import default_converter
+from ._credentials import CredentialProvider, Credentials, as_provider
+from ._endpoints import Endpoint, resolve_endpoint
+from ._errors import (
+    ConfigurationError,
+    NoCredentialsError,
+    PersonalizeError,
+    PersonalizeServiceError,
+    TransportError,
+)
+from ._json_protocol import (
+    CONTENT_TYPE,
+    OPERATION,
+    TARGET,
+    decode_error,
+    decode_job,
+    encode_request,
+    request_id_of,
+    validate_arn,
+)
+from ._models import BatchInferenceJob
+from ._retry import DEFAULT_MAX_ATTEMPTS, Attempt, RetryConfig, RetryQuota, is_clock_skew_code
+from ._sigv4 import sign_headers
+from ._steps import Blocking, HttpRequest, HttpResponse, Plan, Send, Sleep
+
+__all__ = [
+    "CallContext",
+    "ClientOptions",
+    "ClockSkew",
+    "CredentialCache",
+    "configure",
+    "describe",
+]
+
+logger = logging.getLogger("personalize_lite")
+
+#: Refresh temporary credentials this long before they expire (botocore's mandatory window).
+_REFRESH_BEFORE: Final = timedelta(minutes=10)
+#: A server ``Date`` further than this from our clock counts as skew.
+_SKEW_THRESHOLD: Final = timedelta(minutes=4)
+
+
+class ClockSkew:
+    """The offset between our clock and AWS's, learned from a skew error's ``Date``."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+
+class CredentialCache:
+    """Holds the current credentials; asks the provider again when they near expiry."""
+
+    def __init__(self, provider: CredentialProvider) -> None:
+        self.provider = provider
+        self._current: Credentials | None = None
+
+    def get(self, now: datetime) -> Plan[Credentials]:
+        current = self._current
+        if current is not None and (
+            current.expiration is None or current.expiration - now > _REFRESH_BEFORE
+        ):
+            return current
+        loaded = yield from self.provider.load()
+        if loaded is None:
+            raise NoCredentialsError([(self.provider.name, "returned no credentials")])
+        self._current = loaded
+        return loaded
+
+
+@attrs.frozen(kw_only=True)
+class ClientOptions:
+    """The client's keywords, as given."""
+
+    region: str | None = None
+    credentials: object = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    use_fips: bool | None = None
+    use_dualstack: bool | None = None
+    retry: RetryConfig | None = None
+    allow_http: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class CallContext:
+    """What every call of one client shares. Built once by :func:`configure`."""
+
+    endpoint: Endpoint
+    credentials: CredentialCache
+    retry: RetryConfig
+    quota: RetryQuota | None
+    skew: ClockSkew
+    user_agent: str
+    clock: Callable[[], datetime]
+    monotonic: Callable[[], float]
+    jitter: Callable[[], float]
+    new_id: Callable[[], str]
+    converter: cattrs.Converter = attrs.field(factory=default_converter)
+
+    @property
+    def url(self) -> str:
+        return self.endpoint.url + "/"
+
+
+def configure(
+    options: ClientOptions,
+    *,
+    env: Mapping[str, str],
+    user_agent: str,
+    clock: Callable[[], datetime],
+    monotonic: Callable[[], float],
+    jitter: Callable[[], float],
+    new_id: Callable[[], str],
+) -> Plan[CallContext]:
+    """Resolve region, endpoint, retry settings and the credential provider."""
+    if options.retry is not None and not isinstance(options.retry, RetryConfig):
+        raise ConfigurationError(f"retry must be a RetryConfig, got {type(options.retry).__name__}")
+    files = yield Blocking(fn=lambda: load_aws_files(env))
+    settings = resolve_settings(
+        env=env,
+        files=files,
+        profile=options.profile,
+        region=options.region,
+        endpoint_url=options.endpoint_url,
+        use_fips=options.use_fips,
+        use_dualstack=options.use_dualstack,
+    )
+    if settings.region is None and settings.endpoint_url is None:
+        raise ConfigurationError(
+            "No region: pass region=..., set AWS_REGION or AWS_DEFAULT_REGION, "
+            f"or set region in the profile {settings.profile!r}"
+        )
+    endpoint = resolve_endpoint(
+        settings.region,
+        use_fips=settings.use_fips,
+        use_dualstack=settings.use_dualstack,
+        endpoint_url=settings.endpoint_url,
+        allow_http=options.allow_http,
+    )
+    retry = options.retry
+    if retry is None:
+        mode = settings.retry_mode or "standard"
+        retry = RetryConfig(
+            max_attempts=settings.max_attempts or DEFAULT_MAX_ATTEMPTS[mode],
+            mode=mode,  # type: ignore[arg-type]
+        )
+    provider = as_provider(options.credentials, env=env, files=files, settings=settings)  # type: ignore[arg-type]
+    return CallContext(
+        endpoint=endpoint,
+        credentials=CredentialCache(provider),
+        retry=retry,
+        quota=RetryQuota() if retry.uses_quota else None,
+        skew=ClockSkew(),
+        user_agent=f"{user_agent} cfg/retry-mode#{retry.mode}",
+        clock=clock,
+        monotonic=monotonic,
+        jitter=jitter,
+        new_id=new_id,
+    )
+
+
+def _server_skew(response: HttpResponse, now: datetime) -> timedelta | None:
+    """Server time minus ours, from ``Date``, when further off than the threshold."""
+    date = response.headers.get("date")
+    if not date:
+        return None
+    try:
+        server = parsedate_to_datetime(date)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if server.tzinfo is None:
+        server = server.replace(tzinfo=timezone.utc)
+    offset = server - now
+    return offset if abs(offset) > _SKEW_THRESHOLD else None
+
+
+def _sign(
+    ctx: CallContext,
+    body: bytes,
+    credentials: Credentials,
+    attempt: int,
+    max_attempts: int,
+    invocation_id: str,
+) -> HttpRequest:
+    headers = sign_headers(
+        method="POST",
+        url=ctx.url,
+        headers=[
+            ("X-Amz-Target", TARGET),
+            ("Content-Type", CONTENT_TYPE),
+            ("User-Agent", ctx.user_agent),
+        ],
+        body=body,
+        credentials=credentials,
+        region=ctx.endpoint.signing_region,
+        now=ctx.clock() + ctx.skew.offset,
+    )
+    headers.append(("amz-sdk-invocation-id", invocation_id))
+    headers.append(("amz-sdk-request", f"attempt={attempt}; max={max_attempts}"))
+    return HttpRequest(method="POST", url=ctx.url, headers=tuple(headers), body=body)
+
+
+def _fail(error: PersonalizeError, history: list[Attempt]) -> PersonalizeError:
+    error.attempts = tuple(history)
+    return error
+
+
+def describe(ctx: CallContext, arn: object) -> Plan[BatchInferenceJob]:
+    """The DescribeBatchInferenceJob plan."""
+    body = encode_request(validate_arn(arn))
+    invocation_id = ctx.new_id()
+    history: list[Attempt] = []
+    last_cost: int | None = None
+    skew_corrected = False
+    attempt = 1
+    max_attempts = ctx.retry.max_attempts
+    credentials: Credentials = yield from ctx.credentials.get(ctx.clock() + ctx.skew.offset)
+    while True:
+        request = _sign(ctx, body, credentials, attempt, max_attempts, invocation_id)
+        started = ctx.monotonic()
+        response: HttpResponse | None = None
+        error: PersonalizeError
+        try:
+            response = yield Send(request=request, attempt=attempt)
+        except TransportError as exc:
+            error = exc
+        elapsed_ms = (ctx.monotonic() - started) * 1000.0
+        if response is not None:
+            if 200 <= response.status_code < 300:
+                _log_attempt(
+                    attempt, max_attempts, response.status_code, request_id_of(response), elapsed_ms
+                )
+                if ctx.quota is not None:
+                    ctx.quota.release(last_cost)
+                try:
+                    return decode_job(response, converter=ctx.converter)
+                except PersonalizeError as exc:
+                    history.append(
+                        Attempt(
+                            number=attempt,
+                            status_code=response.status_code,
+                            error_code=type(exc).__name__,
+                            request_id=request_id_of(response),
+                            elapsed_ms=elapsed_ms,
+                        )
+                    )
+                    exc.attempts = tuple(history)
+                    raise
+            error = decode_error(response)
+        record = Attempt(
+            number=attempt,
+            status_code=response.status_code if response is not None else None,
+            error_code=error.code
+            if isinstance(error, PersonalizeServiceError)
+            else type(error).__name__,
+            request_id=request_id_of(response) if response is not None else None,
+            elapsed_ms=elapsed_ms,
+        )
+
+        # Clock skew: learn AWS's time from Date, re-sign, retry once (not counted).
+        if (
+            response is not None
+            and not skew_corrected
+            and isinstance(error, PersonalizeServiceError)
+            and is_clock_skew_code(error.code)
+        ):
+            offset = _server_skew(response, ctx.clock())
+            if offset is not None:
+                skew_corrected = True
+                ctx.skew.offset = offset
+                history.append(attrs.evolve(record, delay=0.0))
+                _log_attempt(
+                    attempt,
+                    max_attempts,
+                    record.status_code,
+                    record.request_id,
+                    elapsed_ms,
+                    code=record.error_code,
+                    delay=0.0,
+                    offset=offset,
+                )
+                max_attempts += 1
+                attempt += 1
+                continue
+
+        delay, gave_up, last_cost = _decide(ctx, attempt, max_attempts, error, last_cost)
+        history.append(attrs.evolve(record, delay=delay, gave_up=gave_up))
+        _log_attempt(
+            attempt,
+            max_attempts,
+            record.status_code,
+            record.request_id,
+            elapsed_ms,
+            code=record.error_code,
+            delay=delay,
+        )
+        if delay is None:
+            if gave_up is not None:
+                logger.warning(
+                    "%s gave up after %d attempts (%s): %s",
+                    OPERATION,
+                    attempt,
+                    gave_up,
+                    record.error_code,
+                )
+            raise _fail(error, history)
+        yield Sleep(seconds=delay)
+        attempt += 1
+        credentials = yield from ctx.credentials.get(ctx.clock() + ctx.skew.offset)
+
+
+def _decide(
+    ctx: CallContext,
+    attempt: int,
+    max_attempts: int,
+    error: PersonalizeError,
+    last_cost: int | None,
+) -> tuple[float | None, str | None, int | None]:
+    """``(delay or None, why we gave up, quota cost now held)`` after a failed attempt."""
+    retryable = getattr(error, "retryable", False)
+    if not retryable:
+        return None, None, last_cost
+    if attempt >= max_attempts:
+        return None, "max attempts reached", last_cost
+    if ctx.quota is not None:
+        cost = ctx.quota.acquire(timeout=getattr(error, "is_timeout", False))
+        if cost is None:
+            return None, "retry quota exhausted", last_cost
+        last_cost = cost
+    delay = ctx.retry.next_delay(attempt, _unit(ctx.jitter()))
+    return delay, None, last_cost
+
+
+def _unit(value: float) -> float:
+    """Clamp an injected jitter draw into [0, 1]."""
+    if not math.isfinite(value):
+        return 1.0
+    return min(max(value, 0.0), 1.0)
+
+
+def _log_attempt(
+    attempt: int,
+    max_attempts: int,
+    status: int | None,
+    request_id: str | None,
+    elapsed_ms: float,
+    *,
+    code: str | None = None,
+    delay: float | None = None,
+    offset: timedelta | None = None,
+) -> None:
+    if not logger.isEnabledFor(logging.DEBUG):
+        return
+    extra: list[Any] = []
+    fmt = "%s attempt %d/%d: status=%s request_id=%s elapsed_ms=%.1f"
+    if code is not None:
+        fmt += " error=%s"
+        extra.append(code)
+    if delay is not None:
+        fmt += " retry_in=%.3fs"
+        extra.append(delay)
+    if offset is not None:
+        fmt += " clock_offset=%.0fs"
+        extra.append(offset.total_seconds())
+    logger.debug(fmt, OPERATION, attempt, max_attempts, status, request_id, elapsed_ms, *extra)

@@ -1,0 +1,153 @@
+"""AWS JSON 1.1 framing for DescribeBatchInferenceJob: input validation, the request
+body, and decoding of replies and errors (Smithy awsJson1_1 rules).
+
+Error code: the ``x-amzn-ErrorType`` header, else the body's ``code``, else ``__type``;
+anything after ``:`` is dropped, and any namespace before ``#``. Message: ``message`` or
+``Message``. Request id: ``x-amzn-RequestId``. Bodies that are not JSON objects (empty,
+``null``, HTML from a proxy) still give a :class:`PersonalizeServiceError` with the HTTP
+status and a short message.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Final
+
+import cattrs
+
+from ._converter import structure_job
+from ._errors import (
+    ParamValidationError,
+    PersonalizeServiceError,
+    RedirectError,
+    ResponseParseError,
+    service_error_class,
+)
+from ._models import BatchInferenceJob
+from ._retry import classify
+from ._steps import HttpResponse
+
+__all__ = [
+    "CONTENT_TYPE",
+    "OPERATION",
+    "TARGET",
+    "decode_error",
+    "decode_job",
+    "encode_request",
+    "request_id_of",
+    "validate_arn",
+]
+
+OPERATION: Final = "DescribeBatchInferenceJob"
+TARGET: Final = "AmazonPersonalize.DescribeBatchInferenceJob"
+CONTENT_TYPE: Final = "application/x-amz-json-1.1"
+
+_ARN_MAX: Final = 256
+_ARN_PATTERN: Final = re.compile(r"arn:([a-z\d-]+):personalize:.*:.*:.+")
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SHORT: Final = 200
+
+
+def validate_arn(arn: object) -> str:
+    """Check a batch inference job ARN as the service model constrains it."""
+    if not isinstance(arn, str):
+        raise ParamValidationError(f"batchInferenceJobArn must be a str, got {type(arn).__name__}")
+    if len(arn) > _ARN_MAX:
+        raise ParamValidationError(
+            f"batchInferenceJobArn is {len(arn)} characters long; at most {_ARN_MAX} are allowed"
+        )
+    if _CONTROL.search(arn):
+        raise ParamValidationError("batchInferenceJobArn contains control characters")
+    if not _ARN_PATTERN.fullmatch(arn):
+        raise ParamValidationError(
+            f"batchInferenceJobArn {arn!r} does not match {_ARN_PATTERN.pattern!r}"
+            " (expected arn:aws:personalize:REGION:ACCOUNT:batch-inference-job/NAME)"
+        )
+    return arn
+
+
+def encode_request(arn: str) -> bytes:
+    """The request body, byte for byte as botocore's JSON serializer writes it."""
+    return json.dumps({"batchInferenceJobArn": arn}).encode("utf-8")
+
+
+def request_id_of(response: HttpResponse) -> str | None:
+    return response.headers.get("x-amzn-requestid") or response.headers.get("x-amz-request-id")
+
+
+def _load_object(body: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _sanitize_code(raw: str) -> str:
+    code = raw.split(":", 1)[0]
+    return code.rsplit("#", 1)[-1].strip()
+
+
+def _snippet(body: bytes) -> str:
+    text = body[:_SHORT].decode("utf-8", "replace")
+    text = _CONTROL.sub(" ", text).strip()
+    return text + ("..." if len(body) > _SHORT else "")
+
+
+def decode_error(response: HttpResponse) -> PersonalizeServiceError | RedirectError:
+    """The error a non-2xx reply stands for."""
+    status = response.status_code
+    request_id = request_id_of(response)
+    if 300 <= status < 400:
+        location = response.headers.get("location", "(none)")
+        return RedirectError(
+            f"endpoint answered HTTP {status} redirecting to {location[:_SHORT]}; "
+            "redirects are never followed (check endpoint_url and region)"
+        )
+    body = _load_object(response.body)
+    header_code = response.headers.get("x-amzn-errortype")
+    raw_code: object = header_code
+    if not raw_code and body is not None:
+        raw_code = body.get("code") or body.get("__type")
+    code = _sanitize_code(raw_code) if isinstance(raw_code, str) and raw_code else ""
+    message: object = None
+    if body is not None:
+        message = body.get("message") or body.get("Message")
+    if not isinstance(message, str):
+        message = None
+    if not code:
+        # No modelled error (a proxy, a load balancer, an empty reply): like botocore,
+        # the HTTP status stands in for the code.
+        code = str(status)
+        if message is None:
+            detail = _snippet(response.body)
+            message = f"HTTP {status} with " + (
+                f"an unrecognised body: {detail!r}" if detail else "an empty body"
+            )
+    retryable, throttling = classify(code, status)
+    cls = service_error_class(code)
+    return cls(
+        message or "",
+        code=code,
+        status_code=status,
+        request_id=request_id,
+        retryable=retryable,
+        throttling=throttling,
+    )
+
+
+def decode_job(
+    response: HttpResponse, *, converter: cattrs.Converter | None = None
+) -> BatchInferenceJob:
+    """Decode a 2xx reply into a :class:`BatchInferenceJob`."""
+    request_id = request_id_of(response)
+    try:
+        payload = json.loads(response.body)
+    except (ValueError, RecursionError) as exc:
+        detail = _snippet(response.body)
+        what = f"not JSON: {detail!r}" if detail else "empty"
+        raise ResponseParseError(
+            f"HTTP {response.status_code} reply body is {what}", request_id=request_id
+        ) from exc
+    return structure_job(payload, converter=converter, request_id=request_id)
