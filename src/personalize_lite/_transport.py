@@ -1,0 +1,199 @@
+"""What the two drivers share: the client keywords, the httpx adapter, and the
+step-resumption helper. The only module besides the drivers that imports httpx.
+
+Transport errors are translated here, once, into the error tree.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import random
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+import httpx
+
+from ._call import CallContext, ClientOptions, configure
+from ._errors import (
+    ConfigurationError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ParamValidationError,
+    PersonalizeError,
+    ReadTimeoutError,
+    TransportError,
+)
+from ._retry import RetryConfig
+from ._steps import HttpRequest, HttpResponse, Plan, Step
+from ._version import __version__
+
+__all__ = ["ClientCore", "map_transport_error", "resume", "to_response", "utc_now"]
+
+T = TypeVar("T")
+
+_USER_AGENT: str | None = None
+
+
+def user_agent() -> str:
+    global _USER_AGENT
+    if _USER_AGENT is None:
+        _USER_AGENT = (
+            f"personalize-lite/{__version__} httpx/{httpx.__version__} "
+            f"python/{platform.python_version()} os/{platform.system().lower()} "
+            f"md/arch#{platform.machine().lower()}"
+        )
+    return _USER_AGENT
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _as_timeout(timeout: object) -> httpx.Timeout:
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
+        raise ParamValidationError(
+            f"timeout must be a positive number of seconds or an httpx.Timeout, got {timeout!r}"
+        )
+    return httpx.Timeout(float(timeout))
+
+
+def _bool_or_none(name: str, value: object) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise ParamValidationError(f"{name} must be True, False or None, got {value!r}")
+
+
+def _str_or_none(name: str, value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise ParamValidationError(f"{name} must be a str or None, got {type(value).__name__}")
+
+
+class ClientCore:
+    """The keyword handling and state both clients share; holds no I/O of its own."""
+
+    def __init__(
+        self,
+        *,
+        region: str | None,
+        credentials: object,
+        profile: str | None,
+        endpoint_url: str | None,
+        use_fips: bool | None,
+        use_dualstack: bool | None,
+        retry: RetryConfig | None,
+        timeout: float | httpx.Timeout,
+        allow_http: bool,
+        clock: Callable[[], datetime] | None,
+        jitter: Callable[[], float] | None,
+        env: Mapping[str, str] | None,
+    ) -> None:
+        if retry is not None and not isinstance(retry, RetryConfig):
+            raise ParamValidationError(f"retry must be a RetryConfig, got {type(retry).__name__}")
+        self.options = ClientOptions(
+            region=_str_or_none("region", region),
+            credentials=credentials,
+            profile=_str_or_none("profile", profile),
+            endpoint_url=_str_or_none("endpoint_url", endpoint_url),
+            use_fips=_bool_or_none("use_fips", use_fips),
+            use_dualstack=_bool_or_none("use_dualstack", use_dualstack),
+            retry=retry,
+            allow_http=bool(_bool_or_none("allow_http", allow_http)),
+        )
+        self.timeout = _as_timeout(timeout)
+        self.clock = clock or utc_now
+        self.jitter = jitter or random.random
+        self.env: Mapping[str, str] = dict(os.environ if env is None else env)
+        self.context: CallContext | None = None
+
+    def configure_plan(self) -> Plan[CallContext]:
+        return configure(
+            self.options,
+            env=self.env,
+            user_agent=user_agent(),
+            clock=self.clock,
+            monotonic=time.monotonic,
+            jitter=self.jitter,
+            new_id=lambda: str(uuid.uuid4()),
+        )
+
+    def ready(self) -> CallContext:
+        if self.context is None:
+            raise ConfigurationError(
+                "the async client resolves its configuration on first use: "
+                "enter it with `async with` (or make a call) before reading endpoint_url"
+            )
+        return self.context
+
+    def describe_repr(self, cls: str) -> str:
+        if self.context is None:
+            return f"<{cls} (not yet configured)>"
+        ctx = self.context
+        return f"<{cls} endpoint_url={ctx.endpoint.url!r} region={ctx.endpoint.signing_region!r}>"
+
+
+def resume(plan: Plan[T], value: Any, error: BaseException | None) -> Step:
+    """Feed the last outcome to ``plan``; the next step, or ``StopIteration`` with the result."""
+    if error is not None:
+        return plan.throw(error)
+    return plan.send(value)
+
+
+def build_request(
+    client: httpx.Client | httpx.AsyncClient, request: HttpRequest, timeout: httpx.Timeout
+) -> httpx.Request:
+    return client.build_request(
+        request.method,
+        request.url,
+        headers=list(request.headers),
+        content=request.body,
+        timeout=timeout,
+    )
+
+
+def to_response(response: httpx.Response) -> HttpResponse:
+    return HttpResponse(
+        status_code=response.status_code,
+        headers=dict(response.headers.items()),
+        body=response.content,
+    )
+
+
+def map_transport_error(exc: Exception) -> PersonalizeError:
+    """Translate an httpx (or transport) exception into our error tree."""
+    text = str(exc) or type(exc).__name__
+    error: TransportError
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        error = ConnectTimeoutError(f"timed out connecting to the endpoint: {text}")
+    elif isinstance(exc, httpx.TimeoutException):
+        error = ReadTimeoutError(f"timed out waiting for the endpoint: {text}")
+    elif isinstance(exc, httpx.ConnectError):
+        error = EndpointConnectionError(f"could not connect to the endpoint: {text}")
+    elif isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return ConfigurationError(f"unusable endpoint URL: {text}")
+    else:
+        error = ConnectionClosedError(
+            f"connection failed mid-exchange ({type(exc).__name__}): {text}"
+        )
+    return error
+
+
+#: Exceptions a transport may raise that mean "no usable response".
+TRANSPORT_EXCEPTIONS: tuple[type[Exception], ...] = (
+    httpx.TransportError,
+    httpx.DecodingError,
+    httpx.StreamError,
+)
