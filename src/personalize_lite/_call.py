@@ -59,6 +59,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger("personalize_lite")
+# A library logs nothing unless the application configures logging (no lastResort output).
+logger.addHandler(logging.NullHandler())
 
 #: Refresh temporary credentials this long before they expire (botocore's mandatory window).
 _REFRESH_BEFORE: Final = timedelta(minutes=10)
@@ -323,9 +325,10 @@ def describe(ctx: CallContext, arn: object) -> Plan[BatchInferenceJob]:
         if delay is None:
             if gave_up is not None:
                 logger.warning(
-                    "%s gave up after %d attempts (%s): %s",
+                    "%s gave up after %d attempt%s (%s): %s",
                     OPERATION,
                     attempt,
+                    "" if attempt == 1 else "s",
                     gave_up,
                     record.error_code,
                 )

@@ -172,22 +172,50 @@ def to_response(response: httpx.Response) -> HttpResponse:
     )
 
 
+def _aiohttp_error(exc: BaseException) -> TransportError | None:
+    """Classify the aiohttp exception behind an httpx-aiohttp error.
+
+    httpx-aiohttp maps every ``aiohttp.ClientConnectionError`` (refused connections and
+    server hang-ups included) to ``httpx.ConnectTimeout``; the original exception, its
+    ``__cause__``, says what really happened. Matched by class name: no aiohttp import.
+    """
+    cause = exc.__cause__
+    if cause is None or not type(cause).__module__.startswith("aiohttp"):
+        return None
+    names = {cls.__name__ for cls in type(cause).__mro__}
+    text = str(cause) or type(cause).__name__
+    if "ConnectionTimeoutError" in names:
+        return ConnectTimeoutError(f"timed out connecting to the endpoint: {text}")
+    if names & {"ServerTimeoutError", "SocketTimeoutError"}:
+        return ReadTimeoutError(f"timed out waiting for the endpoint: {text}")
+    if "ClientConnectorError" in names:
+        return EndpointConnectionError(f"could not connect to the endpoint: {text}")
+    if names & {"ClientConnectionError", "ClientPayloadError"}:
+        return ConnectionClosedError(
+            f"connection failed mid-exchange ({type(cause).__name__}): {text}"
+        )
+    return None
+
+
 def map_transport_error(exc: Exception) -> PersonalizeError:
-    """Translate an httpx (or transport) exception into our error tree."""
+    """Translate an httpx (or transport) exception into our error tree, chained to it."""
     text = str(exc) or type(exc).__name__
-    error: TransportError
-    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+    error: PersonalizeError | None = _aiohttp_error(exc)
+    if error is not None:
+        pass
+    elif isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
         error = ConnectTimeoutError(f"timed out connecting to the endpoint: {text}")
     elif isinstance(exc, httpx.TimeoutException):
         error = ReadTimeoutError(f"timed out waiting for the endpoint: {text}")
     elif isinstance(exc, httpx.ConnectError):
         error = EndpointConnectionError(f"could not connect to the endpoint: {text}")
     elif isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        return ConfigurationError(f"unusable endpoint URL: {text}")
+        error = ConfigurationError(f"unusable endpoint URL: {text}")
     else:
         error = ConnectionClosedError(
             f"connection failed mid-exchange ({type(exc).__name__}): {text}"
         )
+    error.__cause__ = exc
     return error
 
 

@@ -1,0 +1,129 @@
+"""The adapter both drivers share: transport error mapping, responses, keywords."""
+
+from __future__ import annotations
+
+import math
+
+import httpx
+import pytest
+
+import personalize_lite
+from personalize_lite import (
+    ConfigurationError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ParamValidationError,
+    ReadTimeoutError,
+)
+from personalize_lite._transport import (
+    TRANSPORT_EXCEPTIONS,
+    _as_timeout,
+    map_transport_error,
+    to_response,
+    user_agent,
+)
+
+REQ = httpx.Request("POST", "https://personalize.us-east-1.amazonaws.com/")
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (httpx.ConnectTimeout("t", request=REQ), ConnectTimeoutError),
+        (httpx.PoolTimeout("t", request=REQ), ConnectTimeoutError),
+        (httpx.ReadTimeout("t", request=REQ), ReadTimeoutError),
+        (httpx.WriteTimeout("t", request=REQ), ReadTimeoutError),
+        (httpx.ConnectError("refused", request=REQ), EndpointConnectionError),
+        (httpx.ReadError("reset", request=REQ), ConnectionClosedError),
+        (httpx.WriteError("broken pipe", request=REQ), ConnectionClosedError),
+        (httpx.RemoteProtocolError("cut short", request=REQ), ConnectionClosedError),
+        (httpx.DecodingError("bad gzip", request=REQ), ConnectionClosedError),
+        (httpx.UnsupportedProtocol("ftp", request=REQ), ConfigurationError),
+    ],
+)
+def test_transport_errors_map_once_into_the_tree(exc: Exception, expected: type) -> None:
+    assert isinstance(exc, TRANSPORT_EXCEPTIONS)
+    mapped = map_transport_error(exc)
+    assert type(mapped) is expected
+    assert isinstance(mapped, personalize_lite.PersonalizeError)
+
+
+def test_timeouts_are_flagged_for_the_quota() -> None:
+    assert map_transport_error(httpx.ReadTimeout("t", request=REQ)).is_timeout  # type: ignore[attr-defined]
+    assert not map_transport_error(httpx.ConnectError("x", request=REQ)).is_timeout  # type: ignore[attr-defined]
+
+
+def test_response_headers_are_lower_cased_and_body_read() -> None:
+    resp = httpx.Response(
+        400,
+        headers=[("X-Amzn-RequestId", "r"), ("X-Amzn-ErrorType", "Oops")],
+        content=b"{}",
+        request=REQ,
+    )
+    out = to_response(resp)
+    assert out.status_code == 400
+    assert out.headers["x-amzn-requestid"] == "r"
+    assert out.headers["x-amzn-errortype"] == "Oops"
+    assert out.body == b"{}"
+
+
+def test_user_agent_names_us_httpx_and_python() -> None:
+    ua = user_agent()
+    assert ua.startswith(
+        f"personalize-lite/{personalize_lite.__version__} httpx/{httpx.__version__} python/"
+    )
+
+
+@pytest.mark.parametrize("bad", [0, -1, math.nan, math.inf, "5", True, None])
+def test_bad_timeouts(bad: object) -> None:
+    with pytest.raises(ParamValidationError):
+        _as_timeout(bad)
+
+
+def test_good_timeouts() -> None:
+    assert _as_timeout(2) == httpx.Timeout(2.0)
+    custom = httpx.Timeout(1.0, connect=0.5)
+    assert _as_timeout(custom) is custom
+
+
+def test_the_original_exception_is_chained() -> None:
+    original = httpx.ConnectError("refused", request=REQ)
+    assert map_transport_error(original).__cause__ is original
+
+
+class _FakeAiohttpError(Exception):
+    """Stands in for aiohttp's classes: matched by module and class names only."""
+
+
+def _aiohttp_like(name: str, *bases: str) -> Exception:
+    mro_bases = tuple(
+        type(base, (Exception,), {"__module__": "aiohttp.client_exceptions"}) for base in bases
+    )
+    cls: type[Exception] = type(
+        name, mro_bases or (Exception,), {"__module__": "aiohttp.client_exceptions"}
+    )
+    return cls("boom")
+
+
+@pytest.mark.parametrize(
+    ("cause", "expected"),
+    [
+        # httpx-aiohttp turns all of these into httpx.ConnectTimeout; the cause tells the truth
+        (_aiohttp_like("ClientConnectorError", "ClientOSError"), EndpointConnectionError),
+        (_aiohttp_like("ServerDisconnectedError", "ClientConnectionError"), ConnectionClosedError),
+        (_aiohttp_like("ConnectionTimeoutError", "ServerTimeoutError"), ConnectTimeoutError),
+        (_aiohttp_like("SocketTimeoutError", "ServerTimeoutError"), ReadTimeoutError),
+        (_aiohttp_like("ClientPayloadError"), ConnectionClosedError),
+    ],
+)
+def test_aiohttp_causes_are_classified_by_name(cause: Exception, expected: type) -> None:
+    wrapped = httpx.ConnectTimeout("as mapped by httpx-aiohttp", request=REQ)
+    wrapped.__cause__ = cause
+    assert type(map_transport_error(wrapped)) is expected
+
+
+def test_non_aiohttp_causes_are_ignored() -> None:
+    wrapped = httpx.ConnectTimeout("t", request=REQ)
+    wrapped.__cause__ = _FakeAiohttpError("not from aiohttp")
+    assert type(map_transport_error(wrapped)) is ConnectTimeoutError
