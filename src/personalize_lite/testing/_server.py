@@ -28,6 +28,9 @@ _MAX_BODY = 1 << 20
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # A reply is two writes (head, body): with Nagle's algorithm and the client's delayed
+    # ACK, every keep-alive exchange would stall ~40 ms on loopback.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the server is for tests and demos."""
@@ -82,6 +85,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # many clients connecting at once must not wait on the backlog
     cassettes: list[Cassette]
 
 
