@@ -1,7 +1,7 @@
 """The one cattrs converter: JSON 1.1 wire shapes <-> the attrs models.
 
 * camelCase wire names <-> snake_case fields, derived in one place (:func:`camel`);
-* timestamps: epoch seconds (int, float, numeric strings) and ISO-8601 strings become
+* timestamps: epoch seconds (int, float, numeric strings), ISO-8601 and RFC 7231 strings become
   **aware UTC** datetimes whatever the local zone; unstructuring writes epoch seconds
   (the wire form) or ISO-8601 (the AWS CLI's output form);
 * scalars are type-checked: ``"5"`` is not an int and ``5`` is not a string;
@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any, Literal, TypeVar
 
 import attrs
@@ -74,7 +75,20 @@ def _from_epoch(seconds: float) -> datetime:
         try:
             return _EPOCH + timedelta(seconds=seconds)
         except OverflowError:
-            raise ValueError(f"timestamp {seconds!r} is out of range") from None
+            raise ValueError(f"timestamp {seconds!r:.40} is out of range") from None
+
+
+def _from_http_date(text: str, original: str) -> datetime:
+    """An RFC 7231 date (``Tue, 29 Apr 2014 18:30:38 GMT``), as botocore also accepts."""
+    try:
+        parsed = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        parsed = None
+    if parsed is None:
+        raise ValueError(f"unrecognised timestamp {original[:64]!r}")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
 
 
 def parse_timestamp(value: object) -> datetime:
@@ -93,7 +107,7 @@ def parse_timestamp(value: object) -> datetime:
         return _from_epoch(float(text))
     match = _ISO.fullmatch(text)
     if match is None:
-        raise ValueError(f"unrecognised timestamp {value[:64]!r}")
+        return _from_http_date(text, value)
     year, month, day, hour, minute, second, frac, zulu, sign, off_h, off_m = match.groups()
     micro = int((frac or "0").ljust(6, "0")[:6])
     tz = timezone.utc

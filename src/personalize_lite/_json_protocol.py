@@ -107,13 +107,17 @@ def decode_error(response: HttpResponse) -> PersonalizeServiceError | RedirectEr
         )
     body = _load_object(response.body)
     header_code = response.headers.get("x-amzn-errortype")
-    raw_code: object = header_code
-    if not raw_code and body is not None:
-        raw_code = body.get("code") or body.get("__type")
-    code = _sanitize_code(raw_code) if isinstance(raw_code, str) and raw_code else ""
+    candidates: list[object] = [header_code]
+    if body is not None:
+        candidates += [body.get("code"), body.get("__type")]
+    raw_code = next((c for c in candidates if isinstance(c, str) and c), "")
+    code = _sanitize_code(raw_code)
     message: object = None
     if body is not None:
-        message = body.get("message") or body.get("Message")
+        # "message" when it is a string (even empty, as botocore), else "Message".
+        message = body.get("message")
+        if not isinstance(message, str):
+            message = body.get("Message")
     if not isinstance(message, str):
         message = None
     if not code:
