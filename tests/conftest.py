@@ -1,0 +1,139 @@
+"""Shared fixtures: the anyio backends, an isolated AWS environment, the fixture server,
+and a guard that fails a test which opens a socket to anything but loopback."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from personalize_lite.testing import FixtureServer
+
+FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    """Run every ``pytest.mark.anyio`` test on asyncio and on trio."""
+    return str(request.param)
+
+
+@pytest.fixture
+def aws_env(tmp_path: Path) -> dict[str, str]:
+    """An environment whose AWS files are empty files under tmp_path (never ~/.aws)."""
+    config = tmp_path / "aws-config"
+    shared = tmp_path / "aws-credentials"
+    config.write_text("", encoding="utf-8")
+    shared.write_text("", encoding="utf-8")
+    return {"AWS_CONFIG_FILE": str(config), "AWS_SHARED_CREDENTIALS_FILE": str(shared)}
+
+
+@pytest.fixture
+def fixture_server() -> Iterator[FixtureServer]:
+    """A fresh FixtureServer per test (cassettes count what they served)."""
+    with FixtureServer([FIXTURES_DIR]) as server:
+        yield server
+
+
+def _tcp_server(on_accept: Callable[[socket.socket], None]) -> Iterator[tuple[str, int]]:
+    """A TCP server on 127.0.0.1 (in a thread) calling ``on_accept`` on each connection."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.05)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:  # includes the accept timeout
+                continue
+            accepted.append(conn)
+            on_accept(conn)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        host, port = listener.getsockname()[:2]
+        yield str(host), int(port)
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for conn in accepted:
+            conn.close()
+        listener.close()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[tuple[str, int]]:
+    """Accepts connections and never answers."""
+    yield from _tcp_server(lambda _conn: None)
+
+
+@pytest.fixture
+def hangup_server() -> Iterator[tuple[str, int]]:
+    """Accepts a connection, reads the request, closes without answering."""
+
+    def hang_up(conn: socket.socket) -> None:
+        conn.settimeout(1.0)
+        with contextlib.suppress(OSError):
+            conn.recv(65536)
+        conn.close()
+
+    yield from _tcp_server(hang_up)
+
+
+@pytest.fixture
+def refused_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Refuse (and report) any name lookup or connection that is not loopback."""
+    violations: list[str] = []
+    real_getaddrinfo = socket.getaddrinfo
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def host_of(value: Any) -> str:
+        return value.decode() if isinstance(value, bytes) else str(value)
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host is not None and host_of(host) not in _LOOPBACK:
+            violations.append(f"getaddrinfo({host!r})")
+            raise OSError(f"test tried to resolve {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    def check(sock: socket.socket, address: Any) -> None:
+        if (
+            sock.family in (socket.AF_INET, socket.AF_INET6)
+            and host_of(address[0]) not in _LOOPBACK
+        ):
+            violations.append(f"connect({address!r})")
+            raise OSError(f"test tried to connect to {address!r}")
+
+    def connect(self: socket.socket, address: Any) -> None:
+        check(self, address)
+        real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        check(self, address)
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    yield
+    assert not violations, f"non-loopback network access: {violations}"
