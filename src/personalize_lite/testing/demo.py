@@ -31,5 +31,6 @@ def main() -> int:
             failures += code != expected
     return 1 if failures else 0
 
+
 if __name__ == "__main__":
     sys.exit(main())
