@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 
 from personalize_lite import __version__
+from personalize_lite._cli import main as cli_main
 from personalize_lite.testing import FixtureServer
+from personalize_lite.testing.demo import main as demo_main
 
 AKID = "AKIDEXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -186,3 +188,41 @@ def test_console_script(fixture_server: FixtureServer, cli_env: dict[str, str]) 
     )
     assert described.returncode == 0, described.stderr
     assert json.loads(described.stdout) == expected_full_job()
+
+
+# The same CLI in-process (coverage sees it; the subprocess tests above prove the wiring).
+
+
+@pytest.fixture
+def in_process_env(monkeypatch: pytest.MonkeyPatch, cli_env: dict[str, str]) -> None:
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    for name, value in cli_env.items():
+        if name.startswith("AWS_"):
+            monkeypatch.setenv(name, value)
+
+
+@pytest.mark.usefixtures("in_process_env")
+def test_main_in_process(fixture_server: FixtureServer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["describe", FULL_ARN, "--endpoint-url", fixture_server.url]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out) == expected_full_job()
+    assert err == ""
+    assert cli_main(["describe", MISSING_ARN, "--endpoint-url", fixture_server.url]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith("personalize-lite: error: ResourceNotFoundException (HTTP 400")
+    assert cli_main(["describe", "not-an-arn", "--endpoint-url", fixture_server.url]) == 2
+    assert "ParamValidationError" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:
+        cli_main(["describe"])
+    assert usage.value.code == 2
+
+
+@pytest.mark.usefixtures("in_process_env")
+def test_make_run_demo_in_process(capsys: pytest.CaptureFixture[str]) -> None:
+    assert demo_main() == 0
+    out = capsys.readouterr().out
+    assert '"jobName": "movie-recs-full"' in out
+    assert "(exit code 0, expected 0)" in out
+    assert "(exit code 1, expected 1)" in out

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -753,3 +755,70 @@ def test_secrets_never_appear_in_reprs_or_errors(
         cause = error.__cause__ or error.__context__
         if cause is not None:
             assert_no_secrets(str(cause), repr(cause))
+
+
+@pytest.mark.parametrize(
+    ("env", "attempts", "mode"),
+    [
+        ({"AWS_MAX_ATTEMPTS": "5"}, 5, "standard"),
+        ({"AWS_RETRY_MODE": "legacy"}, 5, "legacy"),
+        ({"AWS_RETRY_MODE": "legacy", "AWS_MAX_ATTEMPTS": "2"}, 2, "legacy"),
+        ({}, 3, "standard"),
+    ],
+)
+def test_retry_settings_from_the_environment(
+    env: dict[str, str], attempts: int, mode: str, aws_env: dict[str, str]
+) -> None:
+    with respx.mock() as router:
+        route = router.post(URL).mock(return_value=error_response(503, "ServiceUnavailable"))
+        with (
+            PersonalizeClient(
+                region="us-east-1",
+                credentials=CREDS,
+                env={**aws_env, **env},
+                sleep=lambda _: None,
+            ) as client,
+            pytest.raises(PersonalizeServiceError) as info,
+        ):
+            client.describe_batch_inference_job(arn("job"))
+    assert route.call_count == attempts
+    assert len(info.value.attempts) == attempts
+    agent = route.calls.last.request.headers["user-agent"]
+    assert agent.endswith(f"cfg/retry-mode#{mode}")
+
+
+def test_explicit_retry_config_beats_the_environment(aws_env: dict[str, str]) -> None:
+    with respx.mock() as router:
+        route = router.post(URL).mock(return_value=error_response(503, "ServiceUnavailable"))
+        with (
+            PersonalizeClient(
+                region="us-east-1",
+                credentials=CREDS,
+                env={**aws_env, "AWS_MAX_ATTEMPTS": "5"},
+                retry=RetryConfig(max_attempts=1),
+            ) as client,
+            pytest.raises(PersonalizeServiceError),
+        ):
+            client.describe_batch_inference_job(arn("job"))
+    assert route.call_count == 1
+
+
+def test_the_sync_path_imports_no_async_transport(tmp_path: Path) -> None:
+    """aiohttp costs import time and memory: only the async client may load it."""
+    script = f"""
+import sys, httpx
+from personalize_lite import Credentials, PersonalizeClient
+def answer(request):
+    return httpx.Response(200, json={{"batchInferenceJob": {{"status": "ACTIVE"}}}})
+with PersonalizeClient(region="us-east-1", env={{"AWS_CONFIG_FILE": {str(tmp_path / "c")!r},
+        "AWS_SHARED_CREDENTIALS_FILE": {str(tmp_path / "s")!r}}},
+        credentials=Credentials(access_key_id="AKIDEXAMPLE", secret_access_key="x"),
+        http_client=httpx.Client(transport=httpx.MockTransport(answer))) as client:
+    assert client.describe_batch_inference_job({arn("job")!r}).status == "ACTIVE"
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("aiohttp", "httpx_aiohttp", "trio"))
+print(loaded)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
