@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import httpx
 
@@ -33,7 +33,7 @@ from ._retry import RetryConfig
 from ._steps import HttpRequest, HttpResponse, Plan, Step
 from ._version import __version__
 
-__all__ = ["ClientCore", "map_transport_error", "resume", "to_response", "utc_now"]
+__all__ = ["BaseClient", "map_transport_error", "resume", "to_response", "utc_now"]
 
 T = TypeVar("T")
 
@@ -82,28 +82,45 @@ def _str_or_none(name: str, value: object) -> str | None:
     raise ParamValidationError(f"{name} must be a str or None, got {type(value).__name__}")
 
 
-class ClientCore:
-    """The keyword handling and state both clients share; holds no I/O of its own."""
+H = TypeVar("H", httpx.Client, httpx.AsyncClient)
+
+
+class BaseClient(Generic[H]):
+    """The keywords, validation and state both clients share. No I/O happens here.
+
+    Subclasses name their httpx client type and default sleep; they add only the
+    driver (``_run``) and their sync or async public methods.
+    """
+
+    _http_client_type: ClassVar[type[httpx.Client] | type[httpx.AsyncClient]]
+    _default_sleep: ClassVar["staticmethod[[float], Any]"]
 
     def __init__(
         self,
         *,
-        region: str | None,
-        credentials: object,
-        profile: str | None,
-        endpoint_url: str | None,
-        use_fips: bool | None,
-        use_dualstack: bool | None,
-        retry: RetryConfig | None,
-        timeout: float | httpx.Timeout,
-        allow_http: bool,
-        clock: Callable[[], datetime] | None,
-        jitter: Callable[[], float] | None,
-        env: Mapping[str, str] | None,
+        region: str | None = None,
+        credentials: Any = None,
+        profile: str | None = None,
+        endpoint_url: str | None = None,
+        use_fips: bool | None = None,
+        use_dualstack: bool | None = None,
+        retry: RetryConfig | None = None,
+        timeout: float | httpx.Timeout = 60.0,
+        http_client: H | None = None,
+        allow_http: bool = False,
+        clock: Callable[[], datetime] | None = None,
+        sleep: Callable[[float], Any] | None = None,
+        jitter: Callable[[], float] | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
+        if http_client is not None and not isinstance(http_client, self._http_client_type):
+            raise ParamValidationError(
+                f"http_client must be an {self._http_client_type.__module__}."
+                f"{self._http_client_type.__name__}, got {type(http_client).__name__}"
+            )
         if retry is not None and not isinstance(retry, RetryConfig):
             raise ParamValidationError(f"retry must be a RetryConfig, got {type(retry).__name__}")
-        self.options = ClientOptions(
+        self._options = ClientOptions(
             region=_str_or_none("region", region),
             credentials=credentials,
             profile=_str_or_none("profile", profile),
@@ -113,36 +130,49 @@ class ClientCore:
             retry=retry,
             allow_http=bool(_bool_or_none("allow_http", allow_http)),
         )
-        self.timeout = _as_timeout(timeout)
-        self.clock = clock or utc_now
-        self.jitter = jitter or random.random
-        self.env: Mapping[str, str] = dict(os.environ if env is None else env)
-        self.context: CallContext | None = None
+        self._timeout = _as_timeout(timeout)
+        self._clock = clock or utc_now
+        self._jitter = jitter or random.random
+        self._sleep = sleep or type(self)._default_sleep
+        self._env: Mapping[str, str] = dict(os.environ if env is None else env)
+        self._owns_client = http_client is None
+        self._client: H | None = http_client
+        self._context: CallContext | None = None
+        self._setup()
 
-    def configure_plan(self) -> Plan[CallContext]:
+    def _setup(self) -> None:
+        """Called at the end of ``__init__``: the sync client configures itself here."""
+
+    @property
+    def endpoint_url(self) -> str:
+        """The resolved endpoint, e.g. ``https://personalize.us-east-1.amazonaws.com``."""
+        return self._ready().endpoint.url
+
+    def _configure_plan(self) -> Plan[CallContext]:
         return configure(
-            self.options,
-            env=self.env,
+            self._options,
+            env=self._env,
             user_agent=user_agent(),
-            clock=self.clock,
+            clock=self._clock,
             monotonic=time.monotonic,
-            jitter=self.jitter,
+            jitter=self._jitter,
             new_id=lambda: str(uuid.uuid4()),
         )
 
-    def ready(self) -> CallContext:
-        if self.context is None:
+    def _ready(self) -> CallContext:
+        if self._context is None:
             raise ConfigurationError(
                 "the async client resolves its configuration on first use: "
                 "enter it with `async with` (or make a call) before reading endpoint_url"
             )
-        return self.context
+        return self._context
 
-    def describe_repr(self, cls: str) -> str:
-        if self.context is None:
-            return f"<{cls} (not yet configured)>"
-        ctx = self.context
-        return f"<{cls} endpoint_url={ctx.endpoint.url!r} region={ctx.endpoint.signing_region!r}>"
+    def __repr__(self) -> str:
+        name = type(self).__name__
+        if self._context is None:
+            return f"<{name} (not yet configured)>"
+        endpoint = self._context.endpoint
+        return f"<{name} endpoint_url={endpoint.url!r} region={endpoint.signing_region!r}>"
 
 
 def resume(plan: Plan[T], value: Any, error: BaseException | None) -> Step:
