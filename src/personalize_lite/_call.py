@@ -228,11 +228,6 @@ def _sign(
     return HttpRequest(method="POST", url=ctx.url, headers=tuple(headers), body=body)
 
 
-def _fail(error: PersonalizeError, history: list[Attempt]) -> PersonalizeError:
-    error.attempts = tuple(history)
-    return error
-
-
 def describe(ctx: CallContext, arn: object) -> Plan[BatchInferenceJob]:
     """The DescribeBatchInferenceJob plan."""
     body = encode_request(validate_arn(arn))
@@ -252,38 +247,27 @@ def describe(ctx: CallContext, arn: object) -> Plan[BatchInferenceJob]:
             response = yield Send(request=request, attempt=attempt)
         except TransportError as exc:
             error = exc
-        elapsed_ms = (ctx.monotonic() - started) * 1000.0
-        if response is not None:
-            if 200 <= response.status_code < 300:
-                _log_attempt(
-                    attempt, max_attempts, response.status_code, request_id_of(response), elapsed_ms
-                )
-                if ctx.quota is not None:
-                    ctx.quota.release(last_cost)
-                try:
-                    return decode_job(response, converter=ctx.converter)
-                except PersonalizeError as exc:
-                    history.append(
-                        Attempt(
-                            number=attempt,
-                            status_code=response.status_code,
-                            error_code=type(exc).__name__,
-                            request_id=request_id_of(response),
-                            elapsed_ms=elapsed_ms,
-                        )
-                    )
-                    exc.attempts = tuple(history)
-                    raise
-            error = decode_error(response)
         record = Attempt(
             number=attempt,
             status_code=response.status_code if response is not None else None,
-            error_code=error.code
-            if isinstance(error, PersonalizeServiceError)
-            else type(error).__name__,
+            error_code=None,
             request_id=request_id_of(response) if response is not None else None,
-            elapsed_ms=elapsed_ms,
+            elapsed_ms=(ctx.monotonic() - started) * 1000.0,
         )
+        if response is not None and 200 <= response.status_code < 300:
+            _log_attempt(record, max_attempts)
+            if ctx.quota is not None:
+                ctx.quota.release(last_cost)
+            try:
+                return decode_job(response, converter=ctx.converter)
+            except PersonalizeError as exc:
+                history.append(attrs.evolve(record, error_code=type(exc).__name__))
+                exc.attempts = tuple(history)
+                raise
+        if response is not None:
+            error = decode_error(response)
+        code = error.code if isinstance(error, PersonalizeServiceError) else type(error).__name__
+        record = attrs.evolve(record, error_code=code)
 
         # Clock skew: learn AWS's time from Date, re-sign, retry once (not counted).
         if (
@@ -296,32 +280,17 @@ def describe(ctx: CallContext, arn: object) -> Plan[BatchInferenceJob]:
             if offset is not None:
                 skew_corrected = True
                 ctx.skew.offset = offset
-                history.append(attrs.evolve(record, delay=0.0))
-                _log_attempt(
-                    attempt,
-                    max_attempts,
-                    record.status_code,
-                    record.request_id,
-                    elapsed_ms,
-                    code=record.error_code,
-                    delay=0.0,
-                    offset=offset,
-                )
+                record = attrs.evolve(record, delay=0.0)
+                history.append(record)
+                _log_attempt(record, max_attempts, offset=offset)
                 max_attempts += 1
                 attempt += 1
                 continue
 
         delay, gave_up, last_cost = _decide(ctx, attempt, max_attempts, error, last_cost)
-        history.append(attrs.evolve(record, delay=delay, gave_up=gave_up))
-        _log_attempt(
-            attempt,
-            max_attempts,
-            record.status_code,
-            record.request_id,
-            elapsed_ms,
-            code=record.error_code,
-            delay=delay,
-        )
+        record = attrs.evolve(record, delay=delay, gave_up=gave_up)
+        history.append(record)
+        _log_attempt(record, max_attempts)
         if delay is None:
             if gave_up is not None:
                 logger.warning(
@@ -330,9 +299,10 @@ def describe(ctx: CallContext, arn: object) -> Plan[BatchInferenceJob]:
                     attempt,
                     "" if attempt == 1 else "s",
                     gave_up,
-                    record.error_code,
+                    code,
                 )
-            raise _fail(error, history)
+            error.attempts = tuple(history)
+            raise error
         yield Sleep(seconds=delay)
         attempt += 1
         credentials = yield from ctx.credentials.get(ctx.clock() + ctx.skew.offset)
@@ -367,28 +337,26 @@ def _unit(value: float) -> float:
     return min(max(value, 0.0), 1.0)
 
 
-def _log_attempt(
-    attempt: int,
-    max_attempts: int,
-    status: int | None,
-    request_id: str | None,
-    elapsed_ms: float,
-    *,
-    code: str | None = None,
-    delay: float | None = None,
-    offset: timedelta | None = None,
-) -> None:
+def _log_attempt(record: Attempt, max_attempts: int, *, offset: timedelta | None = None) -> None:
+    """One DEBUG line per attempt. Never a header, a key or a signature."""
     if not logger.isEnabledFor(logging.DEBUG):
         return
-    extra: list[Any] = []
     fmt = "%s attempt %d/%d: status=%s request_id=%s elapsed_ms=%.1f"
-    if code is not None:
+    args: list[Any] = [
+        OPERATION,
+        record.number,
+        max_attempts,
+        record.status_code,
+        record.request_id,
+        record.elapsed_ms,
+    ]
+    if record.error_code is not None:
         fmt += " error=%s"
-        extra.append(code)
-    if delay is not None:
+        args.append(record.error_code)
+    if record.delay is not None:
         fmt += " retry_in=%.3fs"
-        extra.append(delay)
+        args.append(record.delay)
     if offset is not None:
         fmt += " clock_offset=%.0fs"
-        extra.append(offset.total_seconds())
-    logger.debug(fmt, OPERATION, attempt, max_attempts, status, request_id, elapsed_ms, *extra)
+        args.append(offset.total_seconds())
+    logger.debug(fmt, *args)

@@ -93,7 +93,7 @@ class BaseClient(Generic[H]):
     """
 
     _http_client_type: ClassVar[type[httpx.Client] | type[httpx.AsyncClient]]
-    _default_sleep: ClassVar["staticmethod[[float], Any]"]
+    _default_sleep: ClassVar[staticmethod[[float], Any]]
 
     def __init__(
         self,
