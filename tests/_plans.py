@@ -10,11 +10,19 @@ from typing import Any
 import attrs
 
 from personalize_lite import Credentials, RetryConfig
-from personalize_lite._call import CallContext, ClockSkew, CredentialCache
-from personalize_lite._credentials import StaticProvider
+from personalize_lite._call import CallContext, ClockSkew
+from personalize_lite._credentials import CredentialCache, StaticProvider
 from personalize_lite._endpoints import Endpoint
 from personalize_lite._retry import RetryQuota
-from personalize_lite._steps import Blocking, HttpRequest, HttpResponse, Plan, Send, Sleep
+from personalize_lite._steps import (
+    Blocking,
+    Exclusive,
+    HttpRequest,
+    HttpResponse,
+    Plan,
+    Send,
+    Sleep,
+)
 
 ARN = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/my-batch-job"
 EXAMPLE = Credentials(
@@ -46,16 +54,17 @@ def make_ctx(
 ) -> CallContext:
     retry = retry or RetryConfig()
     draws = iter(jitter)
+    clock = clock or FakeClock()
     return CallContext(
         endpoint=Endpoint(
             url="https://personalize.us-east-1.amazonaws.com", signing_region="us-east-1"
         ),
-        credentials=CredentialCache(StaticProvider(credentials)),
+        credentials=CredentialCache(StaticProvider(credentials), clock),
         retry=retry,
         quota=quota if quota is not None else (RetryQuota() if retry.uses_quota else None),
         skew=ClockSkew(),
         user_agent="personalize-lite/test",
-        clock=clock or FakeClock(),
+        clock=clock,
         monotonic=lambda: 0.0,
         jitter=lambda: next(draws, 1.0),
         new_id=lambda: "00000000-1111-4222-8333-444444444444",
@@ -95,17 +104,26 @@ def drive(
 ) -> Driven:
     """Run ``plan``, answering each Send with the next outcome (the last one repeats)."""
     out = Driven()
+    try:
+        out.result = _run(plan, outcomes, out, on_sleep)
+    except Exception as exc:
+        out.error = exc
+    return out
+
+
+def _run(
+    plan: Plan[Any],
+    outcomes: Sequence[HttpResponse | BaseException],
+    out: Driven,
+    on_sleep: Callable[[float], None] | None,
+) -> Any:
     value: Any = None
     thrown: BaseException | None = None
     while True:
         try:
             step = plan.throw(thrown) if thrown is not None else plan.send(value)
         except StopIteration as done:
-            out.result = done.value
-            return out
-        except Exception as exc:
-            out.error = exc
-            return out
+            return done.value
         value = thrown = None
         if isinstance(step, Send):
             out.requests.append(step.request)
@@ -120,3 +138,9 @@ def drive(
                 on_sleep(step.seconds)
         elif isinstance(step, Blocking):
             value = step.fn()
+        elif isinstance(step, Exclusive):
+            with step.lock.thread_lock:
+                try:
+                    value = _run(step.plan, outcomes, out, on_sleep)
+                except Exception as exc:
+                    thrown = exc

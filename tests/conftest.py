@@ -31,7 +31,12 @@ def aws_env(tmp_path: Path) -> dict[str, str]:
     shared = tmp_path / "aws-credentials"
     config.write_text("", encoding="utf-8")
     shared.write_text("", encoding="utf-8")
-    return {"AWS_CONFIG_FILE": str(config), "AWS_SHARED_CREDENTIALS_FILE": str(shared)}
+    return {
+        "AWS_CONFIG_FILE": str(config),
+        "AWS_SHARED_CREDENTIALS_FILE": str(shared),
+        # Never let a credential search reach the real instance metadata address.
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
 
 
 @pytest.fixture
@@ -99,9 +104,10 @@ def refused_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Refuse (and report) any name lookup or connection that is not loopback."""
+    """Refuse (and report) any name lookup or connection that is not loopback: every test
+    talks to respx, a mock transport, or a server on 127.0.0.1, never anything else."""
     violations: list[str] = []
     real_getaddrinfo = socket.getaddrinfo
     real_connect = socket.socket.connect

@@ -29,7 +29,8 @@ from personalize_lite import (
     ThrottlingException,
     TransportError,
 )
-from personalize_lite._call import CredentialCache, describe
+from personalize_lite._call import describe
+from personalize_lite._credentials import CredentialCache
 from personalize_lite._retry import RetryQuota
 from personalize_lite._steps import HttpResponse, Plan
 from tests._plans import ARN, FakeClock, drive, error, make_ctx, ok, reply
@@ -323,7 +324,7 @@ def test_credentials_are_cached_and_refreshed_before_expiry() -> None:
         )
     )
     ctx = make_ctx(clock=clock)
-    object.__setattr__(ctx, "credentials", CredentialCache(provider))
+    object.__setattr__(ctx, "credentials", CredentialCache(provider, clock))
     first = drive(describe(ctx, ARN), [ok()])
     second = drive(describe(ctx, ARN), [ok()])
     assert provider.calls == 1
@@ -337,7 +338,9 @@ def test_credentials_are_cached_and_refreshed_before_expiry() -> None:
 
 def test_a_provider_returning_nothing_is_no_credentials() -> None:
     ctx = make_ctx()
-    object.__setattr__(ctx, "credentials", CredentialCache(_CountingProvider(lambda _: None)))
+    object.__setattr__(
+        ctx, "credentials", CredentialCache(_CountingProvider(lambda _: None), ctx.clock)
+    )
     run = drive(describe(ctx, ARN), [ok()])
     assert isinstance(run.error, NoCredentialsError)
     assert run.requests == []

@@ -18,6 +18,7 @@ import botocore.exceptions
 import botocore.session
 import pytest
 
+from personalize_lite._chain import as_provider, default_chain
 from personalize_lite._config import AwsFiles, Settings, load_aws_files, parse_ini, resolve_settings
 from personalize_lite._credentials import (
     CallableProvider,
@@ -26,10 +27,9 @@ from personalize_lite._credentials import (
     CredentialProvider,
     Credentials,
     EnvProvider,
+    ProviderContext,
     SharedCredentialsProvider,
     StaticProvider,
-    as_provider,
-    default_chain,
 )
 from personalize_lite._errors import (
     ConfigurationError,
@@ -96,12 +96,18 @@ CONFIG_FILE = (
 )
 
 
+def pctx(env: Mapping[str, str], files: AwsFiles, settings: Settings) -> ProviderContext:
+    return ProviderContext(
+        env=env, files=files, settings=settings, clock=lambda: datetime.now(timezone.utc)
+    )
+
+
 def chain_for(
     env: Mapping[str, str], config: str = "", credentials: str = "", profile: str | None = None
 ) -> ChainProvider:
     files = files_from(config, credentials)
     settings = resolve_settings(env=env, files=files, profile=profile)
-    return default_chain(env=env, files=files, settings=settings)
+    return default_chain(pctx(env, files, settings))
 
 
 def assert_no_secret(exc: BaseException) -> None:
@@ -583,18 +589,18 @@ def test_as_provider_branches() -> None:
         return creds
 
     kwargs: dict[str, Any] = {"env": {}, "files": files, "settings": settings}
-    chain = as_provider(None, **kwargs)
+    chain = as_provider(None, pctx(**kwargs))
     assert isinstance(chain, ChainProvider)
     assert [p.name for p in chain.providers] == ["env", "shared-credentials-file", "config-file"]
 
-    static = as_provider(creds, **kwargs)
+    static = as_provider(creds, pctx(**kwargs))
     assert isinstance(static, StaticProvider)
     assert run(static.load()) is creds
 
     custom = _Slow()
-    assert as_provider(custom, **kwargs) is custom
+    assert as_provider(custom, pctx(**kwargs)) is custom
 
-    wrapped = as_provider(fetch, **kwargs)
+    wrapped = as_provider(fetch, pctx(**kwargs))
     assert isinstance(wrapped, CallableProvider)
     assert run(wrapped.load()) is creds
 
@@ -603,7 +609,7 @@ def test_as_provider_branches() -> None:
 def test_as_provider_rejects(bad: Any) -> None:
     settings, files = _settings_and_files()
     with pytest.raises(ParamValidationError) as info:
-        as_provider(bad, env={}, files=files, settings=settings)
+        as_provider(bad, pctx({}, files, settings))
     assert SECRET not in str(info.value)
 
 
@@ -615,7 +621,7 @@ def test_provider_protocol_is_satisfied() -> None:
         SharedCredentialsProvider(files, "default"),
         ConfigFileProvider(files, "default"),
         CallableProvider(lambda: Credentials(access_key_id=AKID, secret_access_key=SECRET)),
-        default_chain(env={}, files=files, settings=settings),
+        default_chain(pctx({}, files, settings)),
     ]
     assert len({p.name for p in providers}) == len(providers)
     for provider in providers:
@@ -694,7 +700,7 @@ def test_credentials_match_botocore(
     }
     files = load_aws_files(env)
     settings = resolve_settings(env=env, files=files, profile=profile)
-    chain = default_chain(env=env, files=files, settings=settings)
+    chain = default_chain(pctx(env, files, settings))
     ours = run(chain.load())
 
     for key, value in env.items():
@@ -719,7 +725,7 @@ def test_missing_credentials_match_botocore(
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
     }
     files = load_aws_files(env)
-    chain = default_chain(env=env, files=files, settings=resolve_settings(env=env, files=files))
+    chain = default_chain(pctx(env, files, resolve_settings(env=env, files=files)))
     with pytest.raises(NoCredentialsError):
         run(chain.load())
     for key, value in env.items():

@@ -50,8 +50,6 @@ from personalize_lite import (
 )
 from personalize_lite.testing import FixtureServer
 
-pytestmark = pytest.mark.usefixtures("loopback_only")
-
 AKID = "AKIDEXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 TOKEN = "FwoGZXIvYXdzEXAMPLESESSIONTOKENvalue+/="

@@ -18,7 +18,7 @@ import httpx
 
 from ._call import describe
 from ._models import BatchInferenceJob
-from ._steps import Blocking, Plan, Send
+from ._steps import Blocking, Exclusive, Plan, Send
 from ._transport import (
     TRANSPORT_EXCEPTIONS,
     BaseClient,
@@ -93,7 +93,7 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
             if isinstance(step, Send):
                 assert self._client is not None
                 try:
-                    request = build_request(self._client, step.request, self._timeout)
+                    request = build_request(self._client, step, self._timeout)
                     value = to_response(await self._client.send(request, follow_redirects=False))
                 except TRANSPORT_EXCEPTIONS as exc:
                     error = map_transport_error(exc)
@@ -102,6 +102,14 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
                     value = await anyio.to_thread.run_sync(step.fn)
                 except Exception as exc:  # noqa: BLE001 - handed to the plan, which decides
                     error = exc
+            elif isinstance(step, Exclusive):
+                if step.lock.async_lock is None:  # no await in between: no race in one loop
+                    step.lock.async_lock = anyio.Lock()
+                async with step.lock.async_lock:
+                    try:
+                        value = await self._run(step.plan)
+                    except Exception as exc:  # noqa: BLE001 - handed to the plan, which decides
+                        error = exc
             else:
                 await self._sleep(step.seconds)
 

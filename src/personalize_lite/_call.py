@@ -23,13 +23,13 @@ from typing import Any, Final
 import attrs
 import cattrs
 
+from ._chain import as_provider
 from ._config import load_aws_files, resolve_settings
 from ._converter import default_converter
-from ._credentials import CredentialProvider, Credentials, as_provider
+from ._credentials import CredentialCache, Credentials, ProviderContext
 from ._endpoints import Endpoint, resolve_endpoint
 from ._errors import (
     ConfigurationError,
-    NoCredentialsError,
     PersonalizeError,
     PersonalizeServiceError,
     TransportError,
@@ -53,7 +53,6 @@ __all__ = [
     "CallContext",
     "ClientOptions",
     "ClockSkew",
-    "CredentialCache",
     "configure",
     "describe",
 ]
@@ -62,8 +61,6 @@ logger = logging.getLogger("personalize_lite")
 # A library logs nothing unless the application configures logging (no lastResort output).
 logger.addHandler(logging.NullHandler())
 
-#: Refresh temporary credentials this long before they expire (botocore's mandatory window).
-_REFRESH_BEFORE: Final = timedelta(minutes=10)
 #: A server ``Date`` further than this from our clock counts as skew.
 _SKEW_THRESHOLD: Final = timedelta(minutes=4)
 
@@ -73,26 +70,6 @@ class ClockSkew:
 
     def __init__(self) -> None:
         self.offset = timedelta(0)
-
-
-class CredentialCache:
-    """Holds the current credentials; asks the provider again when they near expiry."""
-
-    def __init__(self, provider: CredentialProvider) -> None:
-        self.provider = provider
-        self._current: Credentials | None = None
-
-    def get(self, now: datetime) -> Plan[Credentials]:
-        current = self._current
-        if current is not None and (
-            current.expiration is None or current.expiration - now > _REFRESH_BEFORE
-        ):
-            return current
-        loaded = yield from self.provider.load()
-        if loaded is None:
-            raise NoCredentialsError([(self.provider.name, "returned no credentials")])
-        self._current = loaded
-        return loaded
 
 
 @attrs.frozen(kw_only=True)
@@ -172,13 +149,19 @@ def configure(
             max_attempts=settings.max_attempts or DEFAULT_MAX_ATTEMPTS[mode],
             mode=mode,  # type: ignore[arg-type]
         )
-    provider = as_provider(options.credentials, env=env, files=files, settings=settings)  # type: ignore[arg-type]
+    skew = ClockSkew()
+
+    def now() -> datetime:
+        return clock() + skew.offset
+
+    provider_ctx = ProviderContext(env=env, files=files, settings=settings, clock=now)
+    provider = as_provider(options.credentials, provider_ctx)  # type: ignore[arg-type]
     return CallContext(
         endpoint=endpoint,
-        credentials=CredentialCache(provider),
+        credentials=CredentialCache(provider, now),
         retry=retry,
         quota=RetryQuota() if retry.uses_quota else None,
-        skew=ClockSkew(),
+        skew=skew,
         user_agent=f"{user_agent} cfg/retry-mode#{retry.mode}",
         clock=clock,
         monotonic=monotonic,
@@ -237,7 +220,7 @@ def describe(ctx: CallContext, arn: object) -> Plan[BatchInferenceJob]:
     skew_corrected = False
     attempt = 1
     max_attempts = ctx.retry.max_attempts
-    credentials: Credentials = yield from ctx.credentials.get(ctx.clock() + ctx.skew.offset)
+    credentials: Credentials = yield from ctx.credentials.get()
     while True:
         request = _sign(ctx, body, credentials, attempt, max_attempts, invocation_id)
         started = ctx.monotonic()
@@ -305,7 +288,7 @@ def describe(ctx: CallContext, arn: object) -> Plan[BatchInferenceJob]:
             raise error
         yield Sleep(seconds=delay)
         attempt += 1
-        credentials = yield from ctx.credentials.get(ctx.clock() + ctx.skew.offset)
+        credentials = yield from ctx.credentials.get()
 
 
 def _decide(

@@ -7,11 +7,11 @@ key id without a secret). Providers that need a blocking call yield
 :class:`~._steps.Blocking`; the ones here (explicit, environment, shared files) work from
 values already in memory and yield nothing.
 
-:class:`ChainProvider` tries its providers in order. When none produces credentials it
-raises :class:`~._errors.NoCredentialsError` listing every provider and why it was
-skipped. The default chain (:func:`default_chain`) follows boto3 for the sources it
-covers: environment, shared credentials file, config file. Network providers (container,
-instance metadata, web identity, SSO) slot in after them later.
+:class:`ChainProvider` tries its providers in order, remembers the one that worked (later
+refreshes go straight to it), and when none produces credentials raises
+:class:`~._errors.NoCredentialsError` listing every provider and why it was skipped. The
+default chain is assembled in :mod:`._chain`. :class:`CredentialCache` holds a client's
+current credentials and refreshes them ahead of expiry, once for all concurrent callers.
 
 Secrets (the secret access key and the session token) never appear in a repr or in the
 message of an error raised here.
@@ -19,29 +19,35 @@ message of an error raised here.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
-from typing import Any, Protocol, cast
+from datetime import datetime, timedelta, timezone
+from typing import Any, Final, Protocol
 
 import attrs
 
 from ._config import AwsFiles, Settings, config_profiles
-from ._errors import ConfigurationError, NoCredentialsError, ParamValidationError
-from ._steps import Blocking, Plan
+from ._errors import ConfigurationError, NoCredentialsError, ParamValidationError, PersonalizeError
+from ._steps import Blocking, Exclusive, FlightLock, Plan
 
 __all__ = [
+    "ADVISORY_REFRESH",
+    "MANDATORY_REFRESH",
     "CallableProvider",
     "ChainProvider",
     "ConfigFileProvider",
+    "CredentialCache",
     "CredentialProvider",
     "Credentials",
     "EnvProvider",
+    "ProviderContext",
     "SharedCredentialsProvider",
     "StaticProvider",
-    "as_provider",
-    "default_chain",
+    "parse_expiration",
 ]
+
+logger = logging.getLogger("personalize_lite")
 
 _BAD_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
 
@@ -172,7 +178,7 @@ class EnvProvider:
             access_key_id=access_key,
             secret_access_key=secret_key,
             session_token=token,
-            expiration=_parse_expiration(expiry, what=self.EXPIRY_TIME) if expiry else None,
+            expiration=parse_expiration(expiry, what=self.EXPIRY_TIME) if expiry else None,
         )
 
     def skip_reason(self) -> str:
@@ -185,7 +191,7 @@ class EnvProvider:
         return "EnvProvider()"
 
 
-def _parse_expiration(value: str, *, what: str) -> datetime:
+def parse_expiration(value: str, *, what: str) -> datetime:
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
@@ -323,12 +329,20 @@ class ChainProvider:
         self.providers: tuple[CredentialProvider, ...] = tuple(providers)
         self.skipped: tuple[tuple[str, str], ...] = tuple(skipped)
         self.last_provider_name: str | None = None
+        self._resolved: CredentialProvider | None = None
 
     def load(self) -> Plan[Credentials | None]:
+        resolved = self._resolved
+        if resolved is not None:  # refreshes go straight to the provider that worked
+            credentials = yield from resolved.load()
+            if credentials is not None:
+                return credentials
+            self._resolved = None
         tried: list[tuple[str, str]] = list(self.skipped)
         for provider in self.providers:
             credentials = yield from provider.load()
             if credentials is not None:
+                self._resolved = provider
                 self.last_provider_name = provider.name
                 return credentials
             tried.append((provider.name, _skip_reason(provider)))
@@ -350,45 +364,77 @@ def _skip_reason(provider: CredentialProvider) -> str:
 # --------------------------------------------------------------------------- the chain
 
 
-def default_chain(*, env: Mapping[str, str], files: AwsFiles, settings: Settings) -> ChainProvider:
-    """boto3's chain for the sources covered so far: environment, shared credentials
-    file, config file. An explicit ``profile=`` (``settings.profile_explicit``) leaves the
-    environment provider out, as botocore does."""
-    providers: list[CredentialProvider] = []
-    skipped: list[tuple[str, str]] = []
-    if settings.profile_explicit:
-        skipped.append(
-            (EnvProvider.name, f"not used because profile {settings.profile!r} was given")
-        )
-    else:
-        providers.append(EnvProvider(env))
-    providers.append(SharedCredentialsProvider(files, settings.profile))
-    providers.append(ConfigFileProvider(files, settings.profile))
-    return ChainProvider(providers, skipped=skipped)
+@attrs.frozen(kw_only=True)
+class ProviderContext:
+    """Everything a provider may read to decide what to do. Nothing here does I/O."""
+
+    env: Mapping[str, str]
+    files: AwsFiles
+    settings: Settings
+    #: The wall clock (aware UTC), corrected for skew where the client knows it.
+    clock: Callable[[], datetime]
 
 
-def as_provider(
-    credentials: Credentials | CredentialProvider | Callable[[], Credentials] | None,
-    *,
-    env: Mapping[str, str],
-    files: AwsFiles,
-    settings: Settings,
-) -> CredentialProvider:
-    """Turn the client's ``credentials=`` argument into a provider.
+#: boto3's refresh windows: try to refresh 15 minutes before expiry; from 10 minutes
+#: before expiry a refresh must succeed.
+ADVISORY_REFRESH: Final = timedelta(minutes=15)
+MANDATORY_REFRESH: Final = timedelta(minutes=10)
 
-    None: the default chain; Credentials: :class:`StaticProvider`; an object with a
-    ``load`` method: itself; another callable: :class:`CallableProvider`. Anything else
-    raises ParamValidationError.
+
+class CredentialCache:
+    """The current credentials of one client, refreshed ahead of expiry, single-flight.
+
+    In the advisory window a failed refresh keeps the current credentials (and logs a
+    warning); in the mandatory window it raises. Concurrent callers that find the
+    credentials stale wait on one :class:`Exclusive` refresh instead of each fetching.
     """
-    if credentials is None:
-        return default_chain(env=env, files=files, settings=settings)
-    if isinstance(credentials, Credentials):
-        return StaticProvider(credentials)
-    if callable(getattr(credentials, "load", None)):
-        return cast(CredentialProvider, credentials)
-    if callable(credentials):
-        return CallableProvider(credentials)
-    raise ParamValidationError(
-        "credentials must be Credentials, a credential provider, a callable returning "
-        f"Credentials, or None; not {type(credentials).__name__}"
-    )
+
+    def __init__(self, provider: CredentialProvider, clock: Callable[[], datetime]) -> None:
+        self.provider = provider
+        self._clock = clock
+        self._current: Credentials | None = None
+        self._lock = FlightLock()
+
+    @staticmethod
+    def _fresh(credentials: Credentials | None, now: datetime) -> bool:
+        return credentials is not None and (
+            credentials.expiration is None or credentials.expiration - now > ADVISORY_REFRESH
+        )
+
+    def get(self) -> Plan[Credentials]:
+        current = self._current
+        if current is not None and self._fresh(current, self._clock()):
+            return current
+        credentials: Credentials = yield Exclusive(lock=self._lock, plan=self._refresh())
+        return credentials
+
+    def _refresh(self) -> Plan[Credentials]:
+        now = self._clock()
+        current = self._current
+        if current is not None and self._fresh(current, now):
+            return current  # refreshed by another caller while we waited
+        usable = (
+            current is not None
+            and current.expiration is not None
+            and current.expiration - now > MANDATORY_REFRESH
+        )
+        try:
+            loaded = yield from self.provider.load()
+        except PersonalizeError as exc:
+            if not usable:
+                raise
+            logger.warning(
+                "credential refresh failed in the advisory window; using the current "
+                "credentials until %s: %s",
+                current.expiration.isoformat() if current and current.expiration else "?",
+                exc,
+            )
+            assert current is not None
+            return current
+        if loaded is None:
+            if usable:
+                assert current is not None
+                return current
+            raise NoCredentialsError([(self.provider.name, "returned no credentials")])
+        self._current = loaded
+        return loaded

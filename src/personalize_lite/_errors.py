@@ -6,6 +6,7 @@ Every exception the package raises derives from :class:`PersonalizeError`::
     ├── ParamValidationError          bad input (ARN, keyword values); nothing was sent
     ├── ConfigurationError            bad region, endpoint URL, profile, config file, env value
     ├── NoCredentialsError            no provider produced credentials (lists every one tried)
+    ├── CredentialRetrievalError      a configured provider failed (STS, SSO, IMDS, process...)
     ├── ResponseParseError            a 2xx reply we cannot turn into a BatchInferenceJob
     ├── TransportError                nothing usable came back from the network
     │   ├── EndpointConnectionError   connect refused / DNS / TLS failure
@@ -43,6 +44,7 @@ __all__ = [
     "ConfigurationError",
     "ConnectTimeoutError",
     "ConnectionClosedError",
+    "CredentialRetrievalError",
     "EndpointConnectionError",
     "ExpiredTokenException",
     "InvalidInputException",
@@ -88,6 +90,18 @@ class NoCredentialsError(PersonalizeError):
         self.tried: tuple[tuple[str, str], ...] = tuple(tried)
         lines = "; ".join(f"{name}: {why}" for name, why in self.tried)
         super().__init__(f"Unable to locate credentials. Tried: {lines}")
+
+
+class CredentialRetrievalError(PersonalizeError):
+    """A credential source is configured but failed to produce credentials.
+
+    ``provider`` names it (``"sso"``, ``"assume-role"``, ``"container-role"``...). The
+    message says what to do where there is something to do (``aws sso login``).
+    """
+
+    def __init__(self, message: str, *, provider: str) -> None:
+        self.provider = provider
+        super().__init__(f"{provider}: {message}")
 
 
 class ResponseParseError(PersonalizeError):

@@ -6,9 +6,12 @@ yields one of three steps and receives the outcome through ``generator.send``:
 * :class:`Send` -- send this request; the driver sends back an :class:`HttpResponse`, or
   throws a :class:`~personalize_lite._errors.TransportError` into the plan.
 * :class:`Sleep` -- wait this many seconds; the driver sends back ``None``.
-* :class:`Blocking` -- run this blocking callable (file reads, later subprocesses); the
-  sync driver calls it, the async driver runs it in a worker thread. Its return value is
+* :class:`Blocking` -- run this blocking callable (file reads, subprocesses); the sync
+  driver calls it, the async driver runs it in a worker thread. Its return value is
   sent back; an exception it raises is thrown into the plan.
+* :class:`Exclusive` -- run this sub-plan while holding ``lock`` (a thread lock in the
+  sync driver, an anyio lock in the async one) and send back its result: single-flight
+  credential refreshes, so concurrent callers share one fetch.
 
 The plan's return value (``StopIteration.value``) is the result. The pattern is httpx's
 ``Auth.auth_flow`` and h11's bytes-in/events-out: two thin drivers, one plan.
@@ -16,12 +19,23 @@ The plan's return value (``StopIteration.value``) is the result. The pattern is 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 import attrs
 
-__all__ = ["Blocking", "HttpRequest", "HttpResponse", "Plan", "Send", "Sleep", "Step"]
+__all__ = [
+    "Blocking",
+    "Exclusive",
+    "FlightLock",
+    "HttpRequest",
+    "HttpResponse",
+    "Plan",
+    "Send",
+    "Sleep",
+    "Step",
+]
 
 T = TypeVar("T")
 
@@ -57,6 +71,8 @@ class Send:
     request: HttpRequest
     #: Used for log lines only (1-based).
     attempt: int = 1
+    #: Seconds for this request (connect, read, write, pool); None: the client's timeout.
+    timeout: float | None = None
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -69,6 +85,24 @@ class Blocking:
     fn: Callable[[], Any]
 
 
-Step = Send | Sleep | Blocking
+class FlightLock:
+    """A lock for :class:`Exclusive` usable by both drivers.
+
+    The sync driver takes ``thread_lock``; the async driver takes ``async_lock``, which it
+    creates on first use inside the event loop (``async_lock_factory``).
+    """
+
+    def __init__(self) -> None:
+        self.thread_lock = threading.Lock()
+        self.async_lock: Any = None
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Exclusive:
+    lock: FlightLock
+    plan: Generator[Any, Any, Any]
+
+
+Step = Send | Sleep | Blocking | Exclusive
 #: A plan yields steps, receives their outcome, and returns a T.
 Plan = Generator[Step, Any, T]

@@ -10,7 +10,7 @@ import httpx
 
 from ._call import describe
 from ._models import BatchInferenceJob
-from ._steps import Blocking, Plan, Send
+from ._steps import Blocking, Exclusive, Plan, Send
 from ._transport import (
     TRANSPORT_EXCEPTIONS,
     BaseClient,
@@ -60,7 +60,7 @@ class PersonalizeClient(BaseClient[httpx.Client]):
             if isinstance(step, Send):
                 assert self._client is not None
                 try:
-                    request = build_request(self._client, step.request, self._timeout)
+                    request = build_request(self._client, step, self._timeout)
                     value = to_response(self._client.send(request, follow_redirects=False))
                 except TRANSPORT_EXCEPTIONS as exc:
                     error = map_transport_error(exc)
@@ -69,6 +69,12 @@ class PersonalizeClient(BaseClient[httpx.Client]):
                     value = step.fn()
                 except Exception as exc:  # noqa: BLE001 - handed to the plan, which decides
                     error = exc
+            elif isinstance(step, Exclusive):
+                with step.lock.thread_lock:
+                    try:
+                        value = self._run(step.plan)
+                    except Exception as exc:  # noqa: BLE001 - handed to the plan, which decides
+                        error = exc
             else:
                 self._sleep(step.seconds)
 

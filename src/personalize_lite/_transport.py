@@ -30,7 +30,7 @@ from ._errors import (
     TransportError,
 )
 from ._retry import RetryConfig
-from ._steps import HttpRequest, HttpResponse, Plan, Step
+from ._steps import HttpResponse, Plan, Send, Step
 from ._version import __version__
 
 __all__ = ["BaseClient", "map_transport_error", "resume", "to_response", "utc_now"]
@@ -183,14 +183,16 @@ def resume(plan: Plan[T], value: Any, error: BaseException | None) -> Step:
 
 
 def build_request(
-    client: httpx.Client | httpx.AsyncClient, request: HttpRequest, timeout: httpx.Timeout
+    client: httpx.Client | httpx.AsyncClient, step: Send, timeout: httpx.Timeout
 ) -> httpx.Request:
+    """The httpx request for a Send step; the step's own timeout wins over ``timeout``."""
+    request = step.request
     return client.build_request(
         request.method,
         request.url,
         headers=list(request.headers),
         content=request.body,
-        timeout=timeout,
+        timeout=timeout if step.timeout is None else httpx.Timeout(step.timeout),
     )
 
 
