@@ -45,6 +45,7 @@ __all__ = [
     "AwsFiles",
     "Settings",
     "config_profiles",
+    "configured_endpoint_url",
     "load_aws_files",
     "parse_ini",
     "profile_exists",
@@ -463,8 +464,24 @@ def resolve_settings(
     )
 
 
+def configured_endpoint_url(
+    *, env: Mapping[str, str], files: AwsFiles, profile: str, service_id: str
+) -> str | None:
+    """The endpoint configured for another service (``sts``, ``sso``), as botocore finds
+    it: ``AWS_ENDPOINT_URL_<SERVICE>`` > ``AWS_ENDPOINT_URL`` > the profile's services
+    section > the profile's ``endpoint_url``, all behind the ignore switch."""
+    return _configured_endpoint_url(
+        env, files, scoped_config(files, profile), profile, service_id=service_id
+    )
+
+
 def _configured_endpoint_url(
-    env: Mapping[str, str], files: AwsFiles, scoped: Mapping[str, Any], profile: str
+    env: Mapping[str, str],
+    files: AwsFiles,
+    scoped: Mapping[str, Any],
+    profile: str,
+    *,
+    service_id: str = SERVICE_ID,
 ) -> str | None:
     """botocore's ``ConfiguredEndpointProvider``, behind its ignore switch."""
     ignore = _lookup(
@@ -477,7 +494,7 @@ def _configured_endpoint_url(
     )
     if ignore:
         return None
-    env_service = f"AWS_ENDPOINT_URL_{SERVICE_ID.upper()}"
+    env_service = f"AWS_ENDPOINT_URL_{service_id.upper().replace(' ', '_')}"
     for var in (env_service, "AWS_ENDPOINT_URL"):
         value = _env(env, var)
         if value is not None:
@@ -490,12 +507,12 @@ def _configured_endpoint_url(
                 f"The profile is configured to use the services section but the "
                 f'"{section_name}" services configuration does not exist.'
             )
-        service = section.get(SERVICE_ID.lower())
+        service = section.get(service_id.lower().replace(" ", "_"))
         if service is not None:
             if not isinstance(service, Mapping):
                 raise ConfigurationError(
-                    f"{SERVICE_ID} in [services {section_name}] must be a nested section "
-                    f"('{SERVICE_ID} =' followed by indented 'endpoint_url = ...')"
+                    f"{service_id} in [services {section_name}] must be a nested section "
+                    f"('{service_id} =' followed by indented 'endpoint_url = ...')"
                 )
             url = service.get("endpoint_url")
             if url:
