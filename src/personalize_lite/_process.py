@@ -1,0 +1,254 @@
+"""Credentials from an external command: botocore's ``ProcessProvider``.
+
+The profile's ``credential_process`` (the config file's profile, overridden by the
+credentials file's section of the same name, as botocore's scoped config) is split into
+arguments as botocore does (:func:`shlex.split` on POSIX, the Windows C runtime's rules
+on Windows) and run without a shell, inheriting ``os.environ``, the working directory
+and stdin. It must print, on stdout::
+
+    {"Version": 1, "AccessKeyId": "...", "SecretAccessKey": "...",
+     "SessionToken": "...", "Expiration": "2030-01-01T00:00:00Z"}
+
+``SessionToken`` and ``Expiration`` (ISO 8601) are optional. With an ``Expiration`` the
+credentials carry it, so the client's credential cache runs the command again before
+they expire.
+
+Differences from botocore, on purpose:
+
+* **A timeout.** botocore waits for the command forever; we kill it after
+  :data:`DEFAULT_TIMEOUT` seconds (the ``timeout=`` keyword) and raise
+  :class:`CredentialRetrievalError`, so a stuck command cannot hang a client.
+* Errors never quote stdout (it holds the secret key) and quote at most the first
+  200 characters of stderr; botocore puts all of stderr in its message.
+* A command that cannot be started, output that is not JSON or not UTF-8, and values
+  that are not usable credentials are all a :class:`CredentialRetrievalError` naming
+  what is wrong (botocore lets ``OSError``, ``JSONDecodeError``... escape).
+* ``Version`` must be the number 1 (botocore also takes ``true`` and ``1.0``).
+* ``AccountId`` and the profile's ``aws_account_id`` are ignored: :class:`Credentials`
+  has no account id.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shlex
+import subprocess
+import sys
+from collections.abc import Sequence
+from typing import Any, Final
+
+from ._config import scoped_config
+from ._credentials import Credentials, ProviderContext, parse_expiration
+from ._errors import ConfigurationError, CredentialRetrievalError, ParamValidationError
+from ._steps import Blocking, Plan
+
+__all__ = ["DEFAULT_TIMEOUT", "ProcessProvider", "split_command"]
+
+#: Seconds a ``credential_process`` may run before it is killed (botocore: no limit).
+DEFAULT_TIMEOUT: Final = 60.0
+_STDERR_LIMIT: Final = 200
+_KEY: Final = "credential_process"
+
+
+def split_command(command: str, *, platform: str | None = None) -> list[str]:
+    """Split ``command`` into arguments as botocore's ``compat_shell_split`` does.
+
+    Raises ValueError on an unterminated quote.
+    """
+    if (platform or sys.platform) == "win32":
+        return _windows_shell_split(command)
+    return shlex.split(command)
+
+
+def _windows_shell_split(text: str) -> list[str]:
+    """botocore's ``_windows_shell_split``: the Microsoft C runtime's rules (space and
+    tab separate, only double quotes quote, backslashes are literal unless they lead up
+    to a double quote)."""
+    components: list[str] = []
+    buff: list[str] = []
+    quoted = False
+    backslashes = 0
+    for char in text:
+        if char == "\\":
+            backslashes += 1
+            continue
+        if char == '"':
+            if backslashes:
+                buff.append("\\" * (backslashes // 2))
+                odd = backslashes % 2
+                backslashes = 0
+                if odd:
+                    buff.append('"')
+                    continue
+            quoted = not quoted
+            buff.append("")  # keeps "" as an empty argument
+            continue
+        if backslashes:
+            buff.append("\\" * backslashes)
+            backslashes = 0
+        if char in " \t" and not quoted:
+            if buff:
+                components.append("".join(buff))
+                buff = []
+        else:
+            buff.append(char)
+    if quoted:
+        raise ValueError("No closing quotation")
+    if backslashes:
+        buff.append("\\" * backslashes)
+    if buff:
+        components.append("".join(buff))
+    return components
+
+
+class ProcessProvider:
+    """Runs the profile's ``credential_process`` and reads credentials from its stdout.
+
+    ``timeout`` (seconds) bounds each run of the command.
+    """
+
+    name = "custom-process"
+
+    def __init__(self, ctx: ProviderContext, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self._ctx = ctx
+        self.profile = ctx.settings.profile
+        self.timeout = _check_timeout(timeout)
+
+    def __repr__(self) -> str:
+        # The command is left out: its arguments may hold secrets.
+        return f"ProcessProvider(profile={self.profile!r})"
+
+    def skip_reason(self) -> str:
+        return f"profile {self.profile!r} has no {_KEY}"
+
+    def _command(self) -> list[str] | None:
+        value = scoped_config(self._ctx.files, self.profile).get(_KEY)
+        if value is None:
+            return None
+        where = f"{_KEY} of profile {self.profile!r}"
+        if not isinstance(value, str):
+            raise ConfigurationError(f"{where} must be a single value, not a nested section")
+        try:
+            argv = split_command(value)
+        except ValueError:
+            raise ConfigurationError(f"{where} has an unterminated quote") from None
+        if not argv or not argv[0]:
+            raise ConfigurationError(f"{where} has no command to run")
+        return argv
+
+    def _fail(self, message: str) -> CredentialRetrievalError:
+        return CredentialRetrievalError(message, provider=self.name)
+
+    def load(self) -> Plan[Credentials | None]:
+        argv = self._command()
+        if argv is None:
+            return None
+        program = argv[0]
+        try:
+            result: subprocess.CompletedProcess[bytes] = yield Blocking(
+                fn=lambda: _run(argv, self.timeout)
+            )
+        except subprocess.TimeoutExpired:
+            raise self._fail(
+                f"{_KEY} {program!r} did not finish within {self.timeout:g} seconds and was killed"
+            ) from None
+        except FileNotFoundError:
+            raise self._fail(f"{_KEY} {program!r}: command not found") from None
+        except PermissionError:
+            raise self._fail(f"{_KEY} {program!r}: permission denied (not executable?)") from None
+        except OSError as exc:
+            raise self._fail(
+                f"{_KEY} {program!r} could not be started: {exc.strerror or type(exc).__name__}"
+            ) from None
+        if result.returncode != 0:
+            how = (
+                f"was killed by signal {-result.returncode}"
+                if result.returncode < 0
+                else f"exited with code {result.returncode}"
+            )
+            raise self._fail(f"{_KEY} {program!r} {how}{_stderr_excerpt(result.stderr)}")
+        return self._parse(result.stdout, program)
+
+    def _parse(self, stdout: bytes, program: str) -> Credentials:
+        source = f"the output of {_KEY} {program!r}"
+        try:
+            parsed = json.loads(stdout.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise self._fail(f"{source} is not UTF-8 text") from None
+        except ValueError:
+            # The decoder's message may quote the output: left out.
+            raise self._fail(f"{source} is not JSON") from None
+        if not isinstance(parsed, dict):
+            raise self._fail(f"{source} is not a JSON object")
+        version = parsed.get("Version")
+        if type(version) is not int or version != 1:
+            if "Version" not in parsed:
+                shown = "<Version key not provided>"
+            elif isinstance(version, int | float) and not isinstance(version, bool):
+                shown = repr(version)
+            else:  # not echoed: it could be anything
+                shown = f"<a JSON {type(version).__name__}>"
+            raise self._fail(
+                f"Unsupported version {shown} for credential process provider, "
+                f"supported versions: 1 ({source})"
+            )
+        missing = [key for key in ("AccessKeyId", "SecretAccessKey") if key not in parsed]
+        if missing:
+            raise self._fail(f"Missing required key in response: {', '.join(missing)} ({source})")
+        values: dict[str, Any] = {}
+        for key, field in (
+            ("AccessKeyId", "access_key_id"),
+            ("SecretAccessKey", "secret_access_key"),
+            ("SessionToken", "session_token"),
+        ):
+            value = parsed.get(key)
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                raise self._fail(f"{key} in {source} must be a string")
+            values[field] = value
+        expiration = parsed.get("Expiration")
+        if expiration is not None:
+            if not isinstance(expiration, str):
+                raise self._fail(f"Expiration in {source} must be an ISO 8601 string")
+            try:
+                values["expiration"] = parse_expiration(expiration, what="Expiration")
+            except ConfigurationError as exc:
+                raise self._fail(f"{exc} ({source})") from None
+        try:
+            return Credentials(**values)
+        except ParamValidationError as exc:
+            # The message names the field, never its value.
+            raise self._fail(f"unusable credentials in {source}: {exc}") from None
+
+
+def _check_timeout(timeout: object) -> float:
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
+        raise ParamValidationError(
+            f"timeout must be a positive, finite number of seconds, not {timeout!r}"
+        )
+    return float(timeout)
+
+
+def _run(argv: Sequence[str], timeout: float) -> subprocess.CompletedProcess[bytes]:
+    """Run the command (blocking). No shell; os.environ is inherited."""
+    return subprocess.run(  # noqa: S603 (the user's configured command, no shell)
+        list(argv), capture_output=True, timeout=timeout, check=False
+    )
+
+
+def _stderr_excerpt(stderr: bytes) -> str:
+    """``": <first line(s) of stderr>"``, at most 200 characters; empty if none."""
+    text = stderr.decode("utf-8", errors="replace").strip()
+    if not text:
+        return ""
+    text = " | ".join(line.strip() for line in text.splitlines() if line.strip())
+    if len(text) > _STDERR_LIMIT:
+        text = text[: _STDERR_LIMIT - 3] + "..."
+    return f": {text}"

@@ -1,0 +1,378 @@
+"""Credentials from AWS IAM Identity Center (SSO): botocore's ``SSOProvider``.
+
+A profile uses SSO when it names an ``sso_account_id`` or an ``sso_role_name``. It then
+needs both, plus the portal's ``sso_start_url`` and ``sso_region``: either in an
+``[sso-session NAME]`` section that the profile names with ``sso_session = NAME``, or
+(the legacy form) in the profile itself::
+
+    [profile dev]                       [profile legacy]
+    sso_session = corp                  sso_start_url = https://corp.awsapps.com/start
+    sso_account_id = 111122223333       sso_region = eu-west-1
+    sso_role_name = ReadOnly            sso_account_id = 111122223333
+                                        sso_role_name = ReadOnly
+    [sso-session corp]
+    sso_start_url = https://corp.awsapps.com/start
+    sso_region = eu-west-1
+
+:class:`SSOProvider` reads the access token that ``aws sso login`` cached in
+``~/.aws/sso/cache/<sha1>.json`` (the SHA-1 of the session name, or of the start URL for
+a legacy profile, exactly as botocore's ``SSOTokenLoader``; ``~`` is ``HOME`` from the
+context's environment), then calls the portal's GetRoleCredentials
+(``GET /federation/credentials``, the token in the ``x-amz-sso_bearer_token`` header, no
+SigV4 signature). The portal is ``AWS_ENDPOINT_URL_SSO`` (or another configured endpoint
+for the ``sso`` service) if set, else ``https://portal.sso.<sso_region>.<dns suffix>``.
+
+Differences from botocore, on purpose:
+
+* **No token refresh.** For ``sso_session`` profiles botocore refreshes an access token
+  that is close to expiry with the cached ``refreshToken`` (SSO OIDC CreateToken) and
+  writes the new token back to the cache. We never write to the cache and never call
+  SSO OIDC: an expired or missing token is a :class:`CredentialRetrievalError` that says
+  to run ``aws sso login``.
+* **No retries.** botocore's SSO client retries throttling and 5xx replies; we make one
+  request with a timeout and report failures. The client's credential cache tries again
+  on the next call.
+* **https only**, except for loopback hosts: the request carries the bearer token.
+* The portal ignores ``use_fips_endpoint`` / ``use_dualstack_endpoint``.
+* A 403 reply is treated like 401 (UnauthorizedException): log in again.
+* botocore keeps the credentials' expiration to the second; so do we.
+
+Neither the access token nor the credentials appear in a repr or an error message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import shlex
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any, Final
+from urllib.parse import quote, urlencode
+
+import attrs
+
+from ._config import _expand_path, _named_sections, configured_endpoint_url, scoped_config
+from ._credentials import Credentials, ProviderContext, parse_expiration
+from ._endpoints import _partition_for, _validate_endpoint_url, validate_region
+from ._errors import (
+    ConfigurationError,
+    CredentialRetrievalError,
+    ParamValidationError,
+    TransportError,
+)
+from ._steps import Blocking, HttpRequest, HttpResponse, Plan, Send
+
+__all__ = ["DEFAULT_TIMEOUT", "SSOProvider", "sso_token_cache_key"]
+
+#: Seconds allowed for the GetRoleCredentials request (botocore's default timeouts).
+DEFAULT_TIMEOUT: Final = 60.0
+#: botocore's ``SSOProvider._PROFILE_REQUIRED_CONFIG_VARS``: either one means "use SSO".
+_PROFILE_KEYS: Final = ("sso_role_name", "sso_account_id")
+_SSO_KEYS: Final = ("sso_start_url", "sso_region")
+_TOKEN_CACHE_DIR: Final = "~/.aws/sso/cache"  # noqa: S105 (a directory)
+_MAX_TOKEN_FILE: Final = 1024 * 1024
+_BEARER_HEADER: Final = "x-amz-sso_bearer_token"
+_TOKEN_OK = re.compile(r"\A[\x21-\x7e]+\Z")
+_MESSAGE_LIMIT: Final = 200
+
+
+def sso_token_cache_key(*, start_url: str, session_name: str | None) -> str:
+    """The file name (without ``.json``) of a cached SSO token: botocore's
+    ``SSOTokenLoader._generate_cache_key``."""
+    source = session_name if session_name is not None else start_url
+    return hashlib.sha1(source.encode("utf-8")).hexdigest()  # noqa: S324 (a name, not security)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class _SSOConfig:
+    start_url: str
+    region: str
+    account_id: str
+    role_name: str
+    session_name: str | None
+    portal: str
+
+
+class SSOProvider:
+    """Role credentials from the SSO portal, using the token cached by ``aws sso login``.
+
+    ``timeout`` bounds the GetRoleCredentials request (seconds).
+    """
+
+    name = "sso"
+
+    def __init__(self, ctx: ProviderContext, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self._ctx = ctx
+        self.profile = ctx.settings.profile
+        self.timeout = _check_timeout(timeout)
+
+    def __repr__(self) -> str:
+        return f"SSOProvider(profile={self.profile!r})"
+
+    def skip_reason(self) -> str:
+        return f"profile {self.profile!r} has no sso_account_id or sso_role_name"
+
+    # ------------------------------------------------------------------ configuration
+
+    def _config(self) -> _SSOConfig | None:
+        """The profile's SSO settings, None when it does not use SSO (botocore's
+        ``SSOProvider._load_sso_config``). Raises ConfigurationError when incomplete."""
+        files = self._ctx.files
+        profile = scoped_config(files, self.profile)
+        if all(key not in profile for key in _PROFILE_KEYS):
+            return None
+        resolved: dict[str, Any] = dict(profile)
+        required: tuple[str, ...] = _PROFILE_KEYS + _SSO_KEYS  # botocore's order in its message
+        session_name = profile.get("sso_session")
+        if session_name is not None:
+            session_name = self._text(profile, "sso_session")
+            sessions = _named_sections(files.config, "sso-session")
+            if session_name not in sessions:
+                raise ConfigurationError(
+                    f'The specified sso-session does not exist: "{session_name}" '
+                    f"(profile {self.profile!r} in {files.config_path or 'the config file'})"
+                )
+            for key, value in sessions[session_name].items():
+                if resolved.get(key, value) != value:
+                    raise ConfigurationError(
+                        f"The value for {key} is inconsistent between profile "
+                        f"({resolved[key]}) and sso-session ({value})."
+                    )
+                resolved[key] = value
+            required += ("sso_session",)
+        missing = [key for key in required if key not in resolved]
+        if missing:
+            raise ConfigurationError(
+                f'The profile "{self.profile}" is configured to use SSO but is missing '
+                f"required configuration: {', '.join(missing)}"
+            )
+        region = self._text(resolved, "sso_region")
+        try:
+            validate_region(region)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"sso_region of profile {self.profile!r}: {exc}") from None
+        return _SSOConfig(
+            start_url=self._text(resolved, "sso_start_url"),
+            region=region,
+            account_id=self._text(resolved, "sso_account_id"),
+            role_name=self._text(resolved, "sso_role_name"),
+            session_name=session_name,
+            portal=self._portal(region),
+        )
+
+    def _text(self, values: Mapping[str, Any], key: str) -> str:
+        value = values[key]
+        if not isinstance(value, str):
+            raise ConfigurationError(
+                f"{key} of profile {self.profile!r} must be a single value, not a nested section"
+            )
+        if not value:
+            raise ConfigurationError(f"{key} of profile {self.profile!r} must not be empty")
+        return value
+
+    def _portal(self, region: str) -> str:
+        ctx = self._ctx
+        url = configured_endpoint_url(
+            env=ctx.env, files=ctx.files, profile=self.profile, service_id="sso"
+        )
+        if url is None:
+            return f"https://portal.sso.{region}.{_partition_for(region).dns_suffix}"
+        try:
+            return _validate_endpoint_url(url, allow_http=False)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"SSO portal endpoint: {exc}") from None
+
+    def _login_hint(self, config: _SSOConfig) -> str:
+        if config.session_name is not None:
+            return (
+                f"run `aws sso login --sso-session {shlex.quote(config.session_name)}` "
+                f"(or `aws sso login --profile {shlex.quote(self.profile)}`)"
+            )
+        return f"run `aws sso login --profile {shlex.quote(self.profile)}`"
+
+    def _fail(self, message: str) -> CredentialRetrievalError:
+        return CredentialRetrievalError(message, provider=self.name)
+
+    # ------------------------------------------------------------------ the plan
+
+    def load(self) -> Plan[Credentials | None]:
+        config = self._config()
+        if config is None:
+            return None
+        token = yield from self._load_token(config)
+        request = HttpRequest(
+            method="GET",
+            url=f"{config.portal}/federation/credentials?"
+            + urlencode(
+                [("role_name", config.role_name), ("account_id", config.account_id)],
+                quote_via=quote,
+            ),
+            headers=((_BEARER_HEADER, token), ("Accept", "application/json")),
+            body=b"",
+        )
+        try:
+            response: HttpResponse = yield Send(request=request, timeout=self.timeout)
+        except TransportError as exc:
+            raise self._fail(
+                f"GetRoleCredentials: could not get a reply from the SSO portal "
+                f"{config.portal}: {exc}"
+            ) from exc
+        return self._parse(response, config)
+
+    def _load_token(self, config: _SSOConfig) -> Plan[str]:
+        """The cached access token; raises CredentialRetrievalError (saying to log in)
+        when it is missing, unreadable, malformed or expired."""
+        key = sso_token_cache_key(start_url=config.start_url, session_name=config.session_name)
+        path = os.path.join(_expand_path(_TOKEN_CACHE_DIR, self._ctx.env), f"{key}.json")
+        what = (
+            f"sso-session {config.session_name!r}"
+            if config.session_name is not None
+            else f"start URL {config.start_url}"
+        )
+        login = self._login_hint(config)
+        try:
+            data: bytes | None = yield Blocking(fn=lambda: _read_token_file(path))
+        except OSError as exc:
+            raise self._fail(
+                f"Cannot read the cached SSO token for {what} ({path}: "
+                f"{exc.strerror or type(exc).__name__}); {login}"
+            ) from None
+        if data is None:
+            raise self._fail(f"No cached SSO token for {what} ({path} does not exist); {login}")
+        invalid = f"The cached SSO token for {what} ({path}) is invalid"
+        try:
+            token = json.loads(data.decode("utf-8-sig"))
+        except (UnicodeDecodeError, ValueError):
+            # ValueError covers JSONDecodeError; its text may quote the file: left out.
+            raise self._fail(f"{invalid}: not JSON; {login}") from None
+        if not isinstance(token, dict):
+            raise self._fail(f"{invalid}: not a JSON object; {login}")
+        access_token = token.get("accessToken")
+        if not isinstance(access_token, str) or not _TOKEN_OK.match(access_token):
+            raise self._fail(f"{invalid}: no usable accessToken; {login}")
+        expires_at = token.get("expiresAt")
+        if not isinstance(expires_at, str):
+            raise self._fail(f"{invalid}: no expiresAt; {login}")
+        expiry = _parse_expires_at(expires_at)
+        if expiry is None:
+            raise self._fail(f"{invalid}: expiresAt is not an ISO 8601 timestamp; {login}")
+        if expiry <= self._ctx.clock():
+            raise self._fail(
+                f"The SSO session associated with this profile has expired or is otherwise "
+                f"invalid (the cached token for {what} expired at {expiry.isoformat()}). To "
+                f"refresh this SSO session {login}."
+            )
+        return access_token
+
+    def _parse(self, response: HttpResponse, config: _SSOConfig) -> Credentials:
+        status = response.status_code
+        if status in (401, 403):
+            raise self._fail(
+                f"The SSO session associated with this profile has expired or is otherwise "
+                f"invalid (GetRoleCredentials: HTTP {status}{_error_detail(response)}). To "
+                f"refresh this SSO session {self._login_hint(config)}."
+            )
+        if status != 200:
+            raise self._fail(
+                f"GetRoleCredentials for role {config.role_name!r} in account "
+                f"{config.account_id} failed: HTTP {status}{_error_detail(response)}"
+            )
+        try:
+            body = json.loads(response.body)
+        except (UnicodeDecodeError, ValueError):
+            raise self._fail("GetRoleCredentials returned a reply that is not JSON") from None
+        if not isinstance(body, dict) or not isinstance(body.get("roleCredentials"), dict):
+            raise self._fail("GetRoleCredentials reply has no roleCredentials object")
+        role = body["roleCredentials"]
+        values: dict[str, str] = {}
+        for field in ("accessKeyId", "secretAccessKey", "sessionToken"):
+            value = role.get(field)
+            if not isinstance(value, str) or not value:
+                raise self._fail(
+                    f"GetRoleCredentials reply: roleCredentials.{field} is missing or not a "
+                    "non-empty string"
+                )
+            values[field] = value
+        millis = role.get("expiration")
+        if isinstance(millis, bool) or not isinstance(millis, int | float):
+            raise self._fail(
+                "GetRoleCredentials reply: roleCredentials.expiration is missing or not a "
+                "number (epoch milliseconds)"
+            )
+        try:
+            # botocore formats the expiration to whole seconds (%Y-%m-%dT%H:%M:%SZ).
+            expiration = datetime.fromtimestamp(int(millis // 1000), tz=timezone.utc)
+            return Credentials(
+                access_key_id=values["accessKeyId"],
+                secret_access_key=values["secretAccessKey"],
+                session_token=values["sessionToken"],
+                expiration=expiration,
+            )
+        except (OverflowError, OSError, ValueError) as exc:
+            # ParamValidationError names the field, never its value.
+            detail = str(exc) if isinstance(exc, ParamValidationError) else "out of range"
+            raise self._fail(f"GetRoleCredentials reply: unusable credentials: {detail}") from None
+
+
+def _check_timeout(timeout: object) -> float:
+    if (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
+        raise ParamValidationError(
+            f"timeout must be a positive, finite number of seconds, not {timeout!r}"
+        )
+    return float(timeout)
+
+
+def _read_token_file(path: str) -> bytes | None:
+    """The cached token file's bytes; None when it does not exist (blocking)."""
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read(_MAX_TOKEN_FILE + 1)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if len(data) > _MAX_TOKEN_FILE:
+        raise OSError(0, f"larger than {_MAX_TOKEN_FILE} bytes")
+    return data
+
+
+def _parse_expires_at(value: str) -> datetime | None:
+    """``expiresAt`` as an aware UTC datetime (the AWS CLI writes ``...Z``; old versions
+    wrote ``...UTC``); None when it is not a timestamp."""
+    text = value.strip()
+    if text.endswith("UTC"):
+        text = text[:-3] + "Z"
+    try:
+        return parse_expiration(text, what="expiresAt")
+    except ConfigurationError:
+        return None
+
+
+def _error_detail(response: HttpResponse) -> str:
+    """``": Code: message"`` from an error reply (restJson: the ``x-amzn-errortype``
+    header or ``__type``, and ``message``), bounded; empty when there is nothing."""
+    code = response.headers.get("x-amzn-errortype", "").split(":", 1)[0]
+    message = ""
+    try:
+        body = json.loads(response.body)
+    except (UnicodeDecodeError, ValueError):
+        body = None
+    if isinstance(body, dict):
+        if not code and isinstance(body.get("__type"), str):
+            code = body["__type"].rsplit("#", 1)[-1]
+        for key in ("message", "Message"):
+            if isinstance(body.get(key), str):
+                message = body[key]
+                break
+    parts = [part for part in (code, message) if part]
+    text = ": ".join(parts)
+    if len(text) > _MESSAGE_LIMIT:
+        text = text[: _MESSAGE_LIMIT - 3] + "..."
+    return f" {text}" if text else ""
