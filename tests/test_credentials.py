@@ -97,9 +97,30 @@ CONFIG_FILE = (
 
 
 def pctx(env: Mapping[str, str], files: AwsFiles, settings: Settings) -> ProviderContext:
+    """A provider context; instance metadata is disabled unless the test says otherwise
+    (these tests drive plans with no network at all)."""
     return ProviderContext(
-        env=env, files=files, settings=settings, clock=lambda: datetime.now(timezone.utc)
+        env={"AWS_EC2_METADATA_DISABLED": "true", **env},
+        files=files,
+        settings=settings,
+        clock=lambda: datetime.now(timezone.utc),
     )
+
+
+#: The full chain after the three static sources these tests configure.
+NETWORK_AND_OTHER = [
+    "assume-role",
+    "assume-role-with-web-identity",
+    "sso",
+    "custom-process",
+    "container-role",
+    "iam-role",
+]
+
+
+def names_without_others(names: list[str]) -> list[str]:
+    """The static sources, in order, out of a whole chain's names."""
+    return [n for n in names if n not in NETWORK_AND_OTHER]
 
 
 def chain_for(
@@ -466,10 +487,29 @@ def test_callable_provider_needs_callable() -> None:
 # --------------------------------------------------------------------------- ChainProvider
 
 
-def test_default_chain_order_and_names() -> None:
+#: botocore sources we deliberately do not implement (README, "differs from botocore"):
+#: boto2's legacy files, and ``aws login`` console sessions.
+NOT_SUPPORTED = {"ec2-credentials-file", "boto-config", "login"}
+
+
+def test_default_chain_is_botocores_order() -> None:
     chain = chain_for({})
     assert chain.name == "chain"
-    assert [p.name for p in chain.providers] == ["env", "shared-credentials-file", "config-file"]
+    ours = [p.name for p in chain.providers]
+    resolver = botocore.session.get_session().get_component("credential_provider")
+    theirs = [p.METHOD for p in resolver.providers if p.METHOD not in NOT_SUPPORTED]
+    assert ours == theirs
+    assert ours == [
+        "env",
+        "assume-role",
+        "assume-role-with-web-identity",
+        "sso",
+        "shared-credentials-file",
+        "custom-process",
+        "config-file",
+        "container-role",
+        "iam-role",
+    ]
 
 
 def test_chain_each_source_beats_the_next() -> None:
@@ -490,20 +530,36 @@ def test_chain_lists_every_provider_tried() -> None:
     chain = chain_for({}, "[default]\nregion = r\n", "")
     with pytest.raises(NoCredentialsError) as info:
         run(chain.load())
-    assert info.value.tried == (
-        ("env", "AWS_ACCESS_KEY_ID not set"),
-        ("shared-credentials-file", "no profile 'default' in /home/u/.aws/credentials"),
-        ("config-file", "profile 'default' has no aws_access_key_id in /home/u/.aws/config"),
+    tried = dict(info.value.tried)
+    assert [name for name, _ in info.value.tried] == [
+        "env",
+        "assume-role",
+        "assume-role-with-web-identity",
+        "sso",
+        "shared-credentials-file",
+        "custom-process",
+        "config-file",
+        "container-role",
+        "iam-role",
+    ]
+    assert tried["env"] == "AWS_ACCESS_KEY_ID not set"
+    assert tried["shared-credentials-file"] == "no profile 'default' in /home/u/.aws/credentials"
+    assert tried["config-file"] == (
+        "profile 'default' has no aws_access_key_id in /home/u/.aws/config"
     )
+    assert tried["iam-role"] == "disabled by AWS_EC2_METADATA_DISABLED=true"
+    assert "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI" in tried["container-role"]
     message = str(info.value)
-    for name in ("env", "shared-credentials-file", "config-file"):
+    for name, _ in info.value.tried:
         assert name in message
     assert chain.last_provider_name is None
 
 
 def test_explicit_profile_skips_env() -> None:
     chain = chain_for(env_creds(), CONFIG_FILE, "", profile="p")
-    assert [p.name for p in chain.providers] == ["shared-credentials-file", "config-file"]
+    names = [p.name for p in chain.providers]
+    assert "env" not in names
+    assert names_without_others(names) == ["shared-credentials-file", "config-file"]
     assert run(chain.load()).access_key_id == "AKIDCONFIGP"
     assert chain.last_provider_name == "config-file"
 
@@ -513,7 +569,7 @@ def test_explicit_profile_skip_is_reported() -> None:
     with pytest.raises(NoCredentialsError) as info:
         run(chain.load())
     assert info.value.tried[0] == ("env", "not used because profile 'p' was given")
-    assert [name for name, _ in info.value.tried] == [
+    assert names_without_others([name for name, _ in info.value.tried]) == [
         "env",
         "shared-credentials-file",
         "config-file",
@@ -591,7 +647,11 @@ def test_as_provider_branches() -> None:
     kwargs: dict[str, Any] = {"env": {}, "files": files, "settings": settings}
     chain = as_provider(None, pctx(**kwargs))
     assert isinstance(chain, ChainProvider)
-    assert [p.name for p in chain.providers] == ["env", "shared-credentials-file", "config-file"]
+    assert names_without_others([p.name for p in chain.providers]) == [
+        "env",
+        "shared-credentials-file",
+        "config-file",
+    ]
 
     static = as_provider(creds, pctx(**kwargs))
     assert isinstance(static, StaticProvider)
@@ -723,6 +783,7 @@ def test_missing_credentials_match_botocore(
     env = {
         "AWS_CONFIG_FILE": str(tmp_path / "config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
+        "HOME": str(tmp_path),
     }
     files = load_aws_files(env)
     chain = default_chain(pctx(env, files, resolve_settings(env=env, files=files)))

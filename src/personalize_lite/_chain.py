@@ -7,9 +7,13 @@ An explicitly given ``profile=`` leaves the environment out, as botocore does.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import cast
 
+import attrs
+
+from ._assume_role import AssumeRoleProvider, WebIdentityProvider
+from ._container import ContainerProvider
 from ._credentials import (
     CallableProvider,
     ChainProvider,
@@ -21,7 +25,10 @@ from ._credentials import (
     SharedCredentialsProvider,
     StaticProvider,
 )
-from ._errors import ParamValidationError
+from ._errors import ConfigurationError, ParamValidationError
+from ._imds import InstanceMetadataProvider
+from ._process import ProcessProvider
+from ._sso import SSOProvider
 
 __all__ = ["as_provider", "default_chain"]
 
@@ -37,9 +44,45 @@ def default_chain(ctx: ProviderContext) -> ChainProvider:
         )
     else:
         providers.append(EnvProvider(ctx.env))
-    providers.append(SharedCredentialsProvider(ctx.files, settings.profile))
-    providers.append(ConfigFileProvider(ctx.files, settings.profile))
+    providers += [
+        AssumeRoleProvider(
+            ctx,
+            credential_source_factory=lambda name: _credential_source(ctx, name),
+            source_profile_providers=lambda profile: _source_profile_providers(ctx, profile),
+        ),
+        WebIdentityProvider(ctx),
+        SSOProvider(ctx),
+        SharedCredentialsProvider(ctx.files, settings.profile),
+        ProcessProvider(ctx),
+        ConfigFileProvider(ctx.files, settings.profile),
+        ContainerProvider(ctx),
+        InstanceMetadataProvider(ctx),
+    ]
     return ChainProvider(providers, skipped=skipped)
+
+
+def _credential_source(ctx: ProviderContext, name: str) -> CredentialProvider:
+    """The provider behind a profile's ``credential_source`` (botocore's three)."""
+    if name == "Environment":
+        return EnvProvider(ctx.env)
+    if name == "Ec2InstanceMetadata":
+        return InstanceMetadataProvider(ctx)
+    if name == "EcsContainer":
+        return ContainerProvider(ctx)
+    raise ConfigurationError(f"unsupported credential_source {name!r}")
+
+
+def _source_profile_providers(ctx: ProviderContext, profile: str) -> Sequence[CredentialProvider]:
+    """What a ``source_profile`` may hold besides a role, in botocore's order: web
+    identity, SSO, static keys, ``credential_process``, config-file keys."""
+    scoped = attrs.evolve(ctx, settings=attrs.evolve(ctx.settings, profile=profile))
+    return [
+        WebIdentityProvider(ctx, profile=profile, use_env=False),
+        SSOProvider(scoped),
+        SharedCredentialsProvider(ctx.files, profile),
+        ProcessProvider(scoped),
+        ConfigFileProvider(ctx.files, profile),
+    ]
 
 
 def as_provider(
