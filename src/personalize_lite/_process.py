@@ -31,13 +31,13 @@ Differences from botocore, on purpose:
 from __future__ import annotations
 
 import json
-import math
 import shlex
 import subprocess
 import sys
 from collections.abc import Sequence
 from typing import Any, Final
 
+from ._checks import positive_seconds
 from ._config import scoped_config
 from ._credentials import Credentials, ProviderContext, parse_expiration
 from ._errors import ConfigurationError, CredentialRetrievalError, ParamValidationError
@@ -113,7 +113,7 @@ class ProcessProvider:
     def __init__(self, ctx: ProviderContext, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         self._ctx = ctx
         self.profile = ctx.settings.profile
-        self.timeout = _check_timeout(timeout)
+        self.timeout = positive_seconds(timeout)
 
     def __repr__(self) -> str:
         # The command is left out: its arguments may hold secrets.
@@ -221,19 +221,6 @@ class ProcessProvider:
         except ParamValidationError as exc:
             # The message names the field, never its value.
             raise self._fail(f"unusable credentials in {source}: {exc}") from None
-
-
-def _check_timeout(timeout: object) -> float:
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, int | float)
-        or not math.isfinite(timeout)
-        or timeout <= 0
-    ):
-        raise ParamValidationError(
-            f"timeout must be a positive, finite number of seconds, not {timeout!r}"
-        )
-    return float(timeout)
 
 
 def _run(argv: Sequence[str], timeout: float) -> subprocess.CompletedProcess[bytes]:

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
 import shlex
@@ -55,9 +54,10 @@ from urllib.parse import quote, urlencode
 
 import attrs
 
-from ._config import _expand_path, _named_sections, configured_endpoint_url, scoped_config
+from ._checks import positive_seconds
+from ._config import configured_endpoint_url, expand_path, named_sections, scoped_config
 from ._credentials import Credentials, ProviderContext, parse_expiration
-from ._endpoints import _partition_for, _validate_endpoint_url, validate_region
+from ._endpoints import partition_for, validate_endpoint_url, validate_region
 from ._errors import (
     ConfigurationError,
     CredentialRetrievalError,
@@ -108,7 +108,7 @@ class SSOProvider:
     def __init__(self, ctx: ProviderContext, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         self._ctx = ctx
         self.profile = ctx.settings.profile
-        self.timeout = _check_timeout(timeout)
+        self.timeout = positive_seconds(timeout)
 
     def __repr__(self) -> str:
         return f"SSOProvider(profile={self.profile!r})"
@@ -130,7 +130,7 @@ class SSOProvider:
         session_name = profile.get("sso_session")
         if session_name is not None:
             session_name = self._text(profile, "sso_session")
-            sessions = _named_sections(files.config, "sso-session")
+            sessions = named_sections(files.config, "sso-session")
             if session_name not in sessions:
                 raise ConfigurationError(
                     f'The specified sso-session does not exist: "{session_name}" '
@@ -180,9 +180,9 @@ class SSOProvider:
             env=ctx.env, files=ctx.files, profile=self.profile, service_id="sso"
         )
         if url is None:
-            return f"https://portal.sso.{region}.{_partition_for(region).dns_suffix}"
+            return f"https://portal.sso.{region}.{partition_for(region).dns_suffix}"
         try:
-            return _validate_endpoint_url(url, allow_http=False)
+            return validate_endpoint_url(url, allow_http=False)
         except ConfigurationError as exc:
             raise ConfigurationError(f"SSO portal endpoint: {exc}") from None
 
@@ -227,7 +227,7 @@ class SSOProvider:
         """The cached access token; raises CredentialRetrievalError (saying to log in)
         when it is missing, unreadable, malformed or expired."""
         key = sso_token_cache_key(start_url=config.start_url, session_name=config.session_name)
-        path = os.path.join(_expand_path(_TOKEN_CACHE_DIR, self._ctx.env), f"{key}.json")
+        path = os.path.join(expand_path(_TOKEN_CACHE_DIR, self._ctx.env), f"{key}.json")
         what = (
             f"sso-session {config.session_name!r}"
             if config.session_name is not None
@@ -316,19 +316,6 @@ class SSOProvider:
             # ParamValidationError names the field, never its value.
             detail = str(exc) if isinstance(exc, ParamValidationError) else "out of range"
             raise self._fail(f"GetRoleCredentials reply: unusable credentials: {detail}") from None
-
-
-def _check_timeout(timeout: object) -> float:
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, int | float)
-        or not math.isfinite(timeout)
-        or timeout <= 0
-    ):
-        raise ParamValidationError(
-            f"timeout must be a positive, finite number of seconds, not {timeout!r}"
-        )
-    return float(timeout)
 
 
 def _read_token_file(path: str) -> bytes | None:

@@ -6,7 +6,6 @@ Transport errors are translated here, once, into the error tree.
 
 from __future__ import annotations
 
-import math
 import os
 import platform
 import random
@@ -19,6 +18,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 import httpx
 
 from ._call import CallContext, ClientOptions, configure
+from ._checks import positive_seconds
 from ._errors import (
     ConfigurationError,
     ConnectionClosedError,
@@ -58,16 +58,7 @@ def utc_now() -> datetime:
 def _as_timeout(timeout: object) -> httpx.Timeout:
     if isinstance(timeout, httpx.Timeout):
         return timeout
-    if (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, int | float)
-        or not math.isfinite(timeout)
-        or timeout <= 0
-    ):
-        raise ParamValidationError(
-            f"timeout must be a positive number of seconds or an httpx.Timeout, got {timeout!r}"
-        )
-    return httpx.Timeout(float(timeout))
+    return httpx.Timeout(positive_seconds(timeout, what="timeout (or an httpx.Timeout)"))
 
 
 def _bool_or_none(name: str, value: object) -> bool | None:
