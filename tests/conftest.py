@@ -12,7 +12,11 @@ from typing import Any
 
 import pytest
 
+from personalize_lite._steps import Plan
 from personalize_lite.testing import FixtureServer
+from tests._drive import async_runner, sync_runner
+from tests._metadata_server import MetadataServer, Run
+from tests._sts_server import StsStandIn
 
 FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -143,3 +147,58 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
     yield
     assert not violations, f"non-loopback network access: {violations}"
+
+
+# ----------------------------------------------------------------- provider stand-ins
+# Shared by test_imds / test_container (``server``, ``driver``, ``sleeps``, ``run``) and by
+# test_sts / test_assume_role (``sts``). A module requesting ``run`` must also override
+# ``anyio_backend`` from ``driver`` (sync and asyncio -> "asyncio", trio -> "trio"), else
+# each driver would also run under both backends of the ``anyio_backend`` above.
+
+
+@pytest.fixture
+def server() -> Iterator[MetadataServer]:
+    """A fresh IMDS / container-endpoint stand-in on 127.0.0.1 (``tests/_metadata_server.py``),
+    closed after the test."""
+    stub = MetadataServer()
+    try:
+        yield stub
+    finally:
+        stub.close()
+
+
+@pytest.fixture(params=["sync", "asyncio", "trio"])
+def driver(request: pytest.FixtureRequest) -> str:
+    """The driver ``run`` uses: the sync one, or the async one on asyncio or on trio."""
+    return str(request.param)
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    """Every Sleep step the driver was asked for (none is slept for real)."""
+    return []
+
+
+@pytest.fixture
+def run(driver: str, sleeps: list[float]) -> Run:
+    """``await run(plan)``: the plan's result through the driver under test."""
+
+    async def run_plan(plan: Plan[Any]) -> Any:
+        if driver == "sync":
+            with sync_runner(sleep=sleeps.append) as run_sync:
+                return run_sync(plan)
+
+        async def record(seconds: float) -> None:
+            sleeps.append(seconds)
+
+        async with async_runner(sleep=record) as run_async:
+            return await run_async(plan)
+
+    return run_plan
+
+
+@pytest.fixture
+def sts() -> Iterator[StsStandIn]:
+    """A fresh loopback STS stand-in (``tests/_sts_server.py``), shut down after the test."""
+    with StsStandIn() as stand_in:
+        yield stand_in

@@ -1,15 +1,16 @@
 """Tests for personalize_lite._container: ContainerProvider against a stand-in endpoint.
 
-The stand-in is ``tests/test_imds.py``'s :class:`MetadataServer` on 127.0.0.1, reached
-through ``AWS_CONTAINER_CREDENTIALS_FULL_URI``. Network tests run on the sync driver and
-on the async driver under asyncio and trio. The ECS address (``RELATIVE_URI``) and the
+The stand-in is the :class:`MetadataServer` of ``tests/_metadata_server.py`` (shared with
+``test_imds.py``) on 127.0.0.1, reached through ``AWS_CONTAINER_CREDENTIALS_FULL_URI``.
+Network tests run on the sync driver and on the async driver under asyncio and trio
+(conftest's ``driver`` and ``run`` fixtures). The ECS address (``RELATIVE_URI``) and the
 non-loopback hosts of the FULL_URI rule are only validated, never connected to.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,8 @@ from personalize_lite._errors import (
 )
 from personalize_lite._imds import InstanceMetadataProvider
 from personalize_lite._steps import Blocking, Plan, Send
-from tests._drive import async_runner, sync_runner
-from tests.test_imds import (
+from tests._drive import sync_runner
+from tests._metadata_server import (
     AUTH,
     EXPECTED,
     SECRET,
@@ -45,48 +46,10 @@ GOOD = json.dumps(
 )
 
 
-# Fixtures as in test_imds (fixtures are not shared by importing them).
-
-
-@pytest.fixture
-def server() -> Iterator[MetadataServer]:
-    stub = MetadataServer()
-    try:
-        yield stub
-    finally:
-        stub.close()
-
-
-@pytest.fixture(params=["sync", "asyncio", "trio"])
-def driver(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture
 def anyio_backend(driver: str) -> str:
     """Overrides conftest's: the sync driver runs once, the async one on both backends."""
     return "trio" if driver == "trio" else "asyncio"
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
-def run(driver: str, sleeps: list[float]) -> Run:
-    async def run_plan(plan: Any) -> Any:
-        if driver == "sync":
-            with sync_runner(sleep=sleeps.append) as run_sync:
-                return run_sync(plan)
-
-        async def record(seconds: float) -> None:
-            sleeps.append(seconds)
-
-        async with async_runner(sleep=record) as run_async:
-            return await run_async(plan)
-
-    return run_plan
 
 
 def container(env: Mapping[str, str], **options: Any) -> ContainerProvider:

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from personalize_lite._endpoints import (
     _PARTITIONS,
     Endpoint,
-    _partition_for,
+    partition_for,
     resolve_endpoint,
     validate_region,
 )
@@ -88,7 +88,14 @@ def test_module_imports_only_stdlib_attrs_and_errors() -> None:
 def test_public_names() -> None:
     import personalize_lite._endpoints as mod
 
-    assert sorted(mod.__all__) == ["Endpoint", "resolve_endpoint", "validate_region"]
+    assert sorted(mod.__all__) == [
+        "Endpoint",
+        "Partition",
+        "partition_for",
+        "resolve_endpoint",
+        "validate_endpoint_url",
+        "validate_region",
+    ]
     assert mod.__doc__
 
 
@@ -153,12 +160,12 @@ def test_partitions_table_matches_botocore() -> None:
         assert ours.supports_fips is out["supportsFIPS"]
         assert ours.supports_dual_stack is out["supportsDualStack"]
         for region in their["regions"]:
-            assert _partition_for(region) is ours, region
+            assert partition_for(region) is ours, region
 
 
 @pytest.mark.parametrize("region", ["xx-unknown-1", "US-EAST-1", "local", "cn", "us-gov"])
 def test_unknown_region_falls_back_to_aws_partition(region: str) -> None:
-    assert _partition_for(region).name == "aws"
+    assert partition_for(region).name == "aws"
     assert resolve_endpoint(region).url == f"https://personalize.{region}.amazonaws.com"
 
 

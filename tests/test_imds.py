@@ -1,30 +1,24 @@
 """Tests for personalize_lite._imds: InstanceMetadataProvider against a stand-in IMDS.
 
-The stand-in (:class:`MetadataServer`, also used by ``test_container.py``) is a threaded
-``http.server`` on 127.0.0.1 with scripted replies per route. Network behaviour is run
-through the real drivers (``tests/_drive.py``): every such test runs three times, on the
-sync driver and on the async driver under asyncio and trio (the ``driver`` fixture picks
-the anyio backend). Sleeps between attempts are recorded, never slept; the only real
-waits are the bounded 0.2 s timeout tests. Configuration tests step the plan by hand and
-never connect (the IPv6 and default endpoints are only ever looked at).
+The stand-in (:class:`MetadataServer` of ``tests/_metadata_server.py``, shared with
+``test_container.py``) is a threaded ``http.server`` on 127.0.0.1 with scripted replies per
+route. Network behaviour is run through the real drivers (``tests/_drive.py``): every such
+test runs three times, on the sync driver and on the async driver under asyncio and trio
+(conftest's ``driver`` fixture picks the anyio backend). Sleeps between attempts are
+recorded, never slept; the only real waits are the bounded 0.2 s timeout tests.
+Configuration tests step the plan by hand and never connect (the IPv6 and default
+endpoints are only ever looked at).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import threading
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from botocore.utils import InstanceMetadataFetcher
 
-from personalize_lite._config import AwsFiles, resolve_settings
-from personalize_lite._credentials import ChainProvider, Credentials, ProviderContext
+from personalize_lite._credentials import ChainProvider
 from personalize_lite._errors import (
     ConfigurationError,
     CredentialRetrievalError,
@@ -37,17 +31,23 @@ from personalize_lite._imds import (
     InstanceMetadataProvider,
     parse_metadata_credentials,
 )
-from personalize_lite._steps import Plan, Send
-from tests._drive import async_runner, sync_runner
+from personalize_lite._steps import Send
+from tests._drive import sync_runner
+from tests._metadata_server import (
+    ACCESS_KEY,
+    EXPECTED,
+    SECRET,
+    TOKEN,
+    MetadataServer,
+    Reply,
+    Run,
+    assert_no_secret,
+    creds_document,
+    make_ctx,
+)
 
-# --------------------------------------------------------------------------- stand-in server
+# --------------------------------------------------------------------------- IMDS routes
 
-SECRET = "imdsSecretKeyDoNotLeak/0123456789abcdefEXAMPLE"
-TOKEN = "imdsSessionTokenDoNotLeak+FwoGZXIvYXdzEXAMPLE"
-AUTH = "containerAuthTokenDoNotLeak-eyJhbGciOi"
-SECRETS = (SECRET, TOKEN, AUTH)
-ACCESS_KEY = "ASIAIMDSEXAMPLE"
-EXPIRATION = "2099-01-02T03:04:05Z"
 ROLE = "web-server-role"
 IMDS_TOKEN = "AQAEAIMDSv2tokenEXAMPLE=="
 TOKEN_PATH = "/latest/api/token"
@@ -56,177 +56,7 @@ TOKEN_HEADER = "x-aws-ec2-metadata-token"
 TTL_HEADER = "x-aws-ec2-metadata-token-ttl-seconds"
 
 
-def creds_document(**changes: Any) -> dict[str, Any]:
-    document: dict[str, Any] = {
-        "Code": "Success",
-        "LastUpdated": "2099-01-01T21:04:05Z",
-        "Type": "AWS-HMAC",
-        "AccessKeyId": ACCESS_KEY,
-        "SecretAccessKey": SECRET,
-        "Token": TOKEN,
-        "Expiration": EXPIRATION,
-    }
-    for key, value in changes.items():
-        if value is None:
-            document.pop(key, None)
-        else:
-            document[key] = value
-    return document
-
-
-EXPECTED = Credentials(
-    access_key_id=ACCESS_KEY,
-    secret_access_key=SECRET,
-    session_token=TOKEN,
-    expiration=datetime(2099, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
-)
-
-
-@dataclass
-class Reply:
-    """One scripted answer. ``delay`` seconds pass before it is sent (cut short when the
-    server closes)."""
-
-    status: int = 200
-    body: bytes | str = b""
-    delay: float = 0.0
-
-    def data(self) -> bytes:
-        return self.body.encode() if isinstance(self.body, str) else self.body
-
-
-@dataclass
-class Seen:
-    method: str
-    path: str
-    #: Header names lower-cased.
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _HttpServer
-
-    def do_GET(self) -> None:
-        self._answer()
-
-    def do_PUT(self) -> None:
-        self._answer()
-
-    def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        headers = {key.lower(): value for key, value in self.headers.items()}
-        stub = self.server.stub
-        reply = stub.reply_for(self.command, self.path, headers)
-        if reply.delay:
-            stub.closing.wait(reply.delay)
-        body = reply.data()
-        try:
-            self.send_response(reply.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except OSError:  # the client gave up (timeout tests)
-            pass
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
-class _HttpServer(ThreadingHTTPServer):
-    # Handler threads are joined on close, so no thread outlives its test.
-    daemon_threads = False
-    stub: MetadataServer
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        return  # a client hanging up mid-reply is expected in the timeout tests
-
-
-class MetadataServer:
-    """A scripted HTTP server on 127.0.0.1.
-
-    ``route(method, path, *replies)``: the replies are used in order, the last one
-    repeats. Unrouted requests get 404. With ``required_auth`` set, a request whose
-    ``Authorization`` differs gets 401 (its body echoes the header, to test redaction).
-    Every request is recorded in ``seen``.
-    """
-
-    def __init__(self) -> None:
-        self.routes: dict[tuple[str, str], list[Reply]] = {}
-        self.seen: list[Seen] = []
-        self.required_auth: str | None = None
-        self.closing = threading.Event()
-        self._lock = threading.Lock()
-        self._httpd = _HttpServer(("127.0.0.1", 0), _Handler)
-        self._httpd.stub = self
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def route(self, method: str, path: str, *replies: Reply) -> None:
-        self.routes[(method, path)] = list(replies)
-
-    def reply_for(self, method: str, path: str, headers: dict[str, str]) -> Reply:
-        with self._lock:
-            self.seen.append(Seen(method, path, headers))
-            if self.required_auth is not None and headers.get("authorization") != (
-                self.required_auth
-            ):
-                return Reply(
-                    401, json.dumps({"message": f"bad token {headers.get('authorization')}"})
-                )
-            queue = self.routes.get((method, path))
-            if not queue:
-                return Reply(404, b"")
-            return queue.pop(0) if len(queue) > 1 else queue[0]
-
-    def paths(self) -> list[tuple[str, str]]:
-        return [(seen.method, seen.path) for seen in self.seen]
-
-    def close(self) -> None:
-        self.closing.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
-
-@pytest.fixture
-def server() -> Iterator[MetadataServer]:
-    stub = MetadataServer()
-    try:
-        yield stub
-    finally:
-        stub.close()
-
-
-def assert_no_secret(exc: BaseException) -> None:
-    """No secret in the message, repr or args of ``exc`` or of anything it chains to."""
-    current: BaseException | None = exc
-    while current is not None:
-        for text in (str(current), repr(current), repr(current.args)):
-            for secret in SECRETS:
-                assert secret not in text, f"secret leaked in {type(current).__name__}"
-        current = current.__cause__ or (
-            None if current.__suppress_context__ else current.__context__
-        )
-
-
 # --------------------------------------------------------------------------- drivers
-
-Run = Callable[[Plan[Any]], Awaitable[Any]]
-
-
-@pytest.fixture(params=["sync", "asyncio", "trio"])
-def driver(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 @pytest.fixture
@@ -234,45 +64,6 @@ def anyio_backend(driver: str) -> str:
     """Overrides conftest's: the sync driver runs once (inside an asyncio test), the
     async driver on asyncio and on trio."""
     return "trio" if driver == "trio" else "asyncio"
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    """Every Sleep step the driver was asked for (none is slept for real)."""
-    return []
-
-
-@pytest.fixture
-def run(driver: str, sleeps: list[float]) -> Run:
-    """``await run(plan)``: the plan's result through the driver under test."""
-
-    async def run_plan(plan: Plan[Any]) -> Any:
-        if driver == "sync":
-            with sync_runner(sleep=sleeps.append) as run_sync:
-                return run_sync(plan)
-
-        async def record(seconds: float) -> None:
-            sleeps.append(seconds)
-
-        async with async_runner(sleep=record) as run_async:
-            return await run_async(plan)
-
-    return run_plan
-
-
-def make_ctx(
-    env: Mapping[str, str], config: Mapping[str, Mapping[str, Any]] | None = None
-) -> ProviderContext:
-    """A context whose files are ``config`` (the config file's sections), never ~/.aws."""
-    full_env = {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
-    full_env.update(env)
-    files = AwsFiles(config=dict(config or {}), config_path="test-config")
-    return ProviderContext(
-        env=full_env,
-        files=files,
-        settings=resolve_settings(env=full_env, files=files),
-        clock=lambda: datetime.now(timezone.utc),
-    )
 
 
 def imds(server: MetadataServer, **env: str) -> InstanceMetadataProvider:

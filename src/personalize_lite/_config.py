@@ -46,7 +46,9 @@ __all__ = [
     "Settings",
     "config_profiles",
     "configured_endpoint_url",
+    "expand_path",
     "load_aws_files",
+    "named_sections",
     "parse_ini",
     "profile_exists",
     "profile_section",
@@ -174,8 +176,8 @@ def load_aws_files(env: Mapping[str, str]) -> AwsFiles:
     file over :data:`MAX_FILE_SIZE` raise :class:`ConfigurationError`. This is the only
     function in the module that performs I/O; it blocks.
     """
-    config_path = _expand_path(_env(env, "AWS_CONFIG_FILE") or "~/.aws/config", env)
-    credentials_path = _expand_path(
+    config_path = expand_path(_env(env, "AWS_CONFIG_FILE") or "~/.aws/config", env)
+    credentials_path = expand_path(
         _env(env, "AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials", env
     )
     config_text = _read_text(config_path)
@@ -188,7 +190,7 @@ def load_aws_files(env: Mapping[str, str]) -> AwsFiles:
     )
 
 
-def _expand_path(path: str, env: Mapping[str, str]) -> str:
+def expand_path(path: str, env: Mapping[str, str]) -> str:
     def var(match: re.Match[str]) -> str:
         name = match.group(1)
         if name.startswith("{"):
@@ -257,7 +259,7 @@ def _read_text(path: str) -> str:
 # --------------------------------------------------------------------------- profiles
 
 
-def _named_sections(config: Mapping[str, Mapping[str, Any]], prefix: str) -> dict[str, Any]:
+def named_sections(config: Mapping[str, Mapping[str, Any]], prefix: str) -> dict[str, Any]:
     """botocore's ``build_profile_map`` for one kind of section, in file order (the
     later of ``[default]`` and ``[profile default]`` wins, as in botocore)."""
     found: dict[str, Any] = {}
@@ -278,27 +280,27 @@ def _named_sections(config: Mapping[str, Mapping[str, Any]], prefix: str) -> dic
 
 def config_profiles(files: AwsFiles) -> Mapping[str, Mapping[str, Any]]:
     """The config file's profiles by name (botocore's ``build_profile_map``)."""
-    return _named_sections(files.config, "profile")
+    return named_sections(files.config, "profile")
 
 
 def profile_section(files: AwsFiles, name: str) -> Mapping[str, Any]:
     """The config file's section for profile ``name`` (``[default]`` or
     ``[profile NAME]``; a bare ``[NAME]`` is not a profile in the config file). Empty
     if absent."""
-    section = _named_sections(files.config, "profile").get(name)
+    section = named_sections(files.config, "profile").get(name)
     return section if section is not None else {}
 
 
 def services_section(files: AwsFiles, name: str) -> Mapping[str, Any] | None:
     """The config file's ``[services NAME]`` section, or None if absent."""
-    section = _named_sections(files.config, "services").get(name)
+    section = named_sections(files.config, "services").get(name)
     return section if section is not None else None
 
 
 def profile_exists(files: AwsFiles, name: str) -> bool:
     """Whether ``name`` is a profile of the config file or a section of the credentials
     file (botocore's profile map is the union of both)."""
-    return name in files.credentials or name in _named_sections(files.config, "profile")
+    return name in files.credentials or name in named_sections(files.config, "profile")
 
 
 def scoped_config(files: AwsFiles, name: str) -> Mapping[str, Any]:

@@ -39,7 +39,14 @@ import attrs
 
 from ._errors import ConfigurationError
 
-__all__ = ["Endpoint", "resolve_endpoint", "validate_region"]
+__all__ = [
+    "Endpoint",
+    "Partition",
+    "partition_for",
+    "resolve_endpoint",
+    "validate_endpoint_url",
+    "validate_region",
+]
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -59,7 +66,7 @@ class Endpoint:
 
 
 @attrs.frozen(slots=True)
-class _Partition:
+class Partition:
     name: str
     region_regex: re.Pattern[str]
     regions: frozenset[str]  # ids listed in partitions.json that the regex misses
@@ -71,10 +78,10 @@ class _Partition:
 
 def _partition(
     name: str, regex: str, regions: tuple[str, ...], dns: str, dual_stack_dns: str
-) -> _Partition:
+) -> Partition:
     # Every partition in botocore's partitions.json supports both FIPS and dual-stack
     # today; the flags are kept so that the rule set's error branches stay expressible.
-    return _Partition(
+    return Partition(
         name=name,
         region_regex=re.compile(regex, re.ASCII),
         regions=frozenset(regions),
@@ -89,7 +96,7 @@ def _partition(
 # order botocore's ``aws_partition`` tries them in. ``regions`` only lists the ids that
 # the partition's regex does not match (the ``*-global`` pseudo regions); all the other
 # listed regions match their regex.
-_PARTITIONS: Final[tuple[_Partition, ...]] = (
+_PARTITIONS: Final[tuple[Partition, ...]] = (
     _partition(
         "aws",
         r"^(us|eu|ap|sa|ca|me|af|il|mx)\-\w+\-\d+$",
@@ -149,7 +156,7 @@ _PARTITIONS: Final[tuple[_Partition, ...]] = (
 )
 
 
-def _partition_for(region: str) -> _Partition:
+def partition_for(region: str) -> Partition:
     """Smithy's ``aws.partition``, as botocore implements it."""
     for partition in _PARTITIONS:
         if region in partition.regions or partition.region_regex.match(region):
@@ -251,7 +258,7 @@ def _check_host(host: str, *, bracketed: bool, shown: str) -> None:
         )
 
 
-def _validate_endpoint_url(endpoint_url: object, *, allow_http: bool) -> str:
+def validate_endpoint_url(endpoint_url: object, *, allow_http: bool) -> str:
     """Check an explicit endpoint URL and return it without trailing slashes."""
     if not isinstance(endpoint_url, str):
         raise ConfigurationError(
@@ -360,7 +367,7 @@ def resolve_endpoint(
             raise ConfigurationError(
                 "Invalid Configuration: Dualstack and custom endpoint are not supported"
             )
-        url = _validate_endpoint_url(endpoint_url, allow_http=allow_http)
+        url = validate_endpoint_url(endpoint_url, allow_http=allow_http)
         signing_region = _DEFAULT_SIGNING_REGION if region is None else region
         return Endpoint(url=url, signing_region=signing_region)
 
@@ -370,7 +377,7 @@ def resolve_endpoint(
             "or set AWS_REGION or the profile's region)"
         )
 
-    partition = _partition_for(region)
+    partition = partition_for(region)
     if use_fips and use_dualstack:
         if not (partition.supports_fips and partition.supports_dual_stack):
             raise ConfigurationError(

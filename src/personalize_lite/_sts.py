@@ -31,7 +31,7 @@ from typing import Final
 
 from ._config import configured_endpoint_url
 from ._credentials import Credentials, ProviderContext, parse_expiration
-from ._endpoints import _partition_for, resolve_endpoint, validate_region
+from ._endpoints import partition_for, resolve_endpoint, validate_region
 from ._errors import (
     ConfigurationError,
     CredentialRetrievalError,
@@ -108,7 +108,7 @@ def sts_endpoint(ctx: ProviderContext, region: str | None) -> tuple[str, str]:
     normalized = region.replace("fips-", "").replace("-fips", "")
     if normalized != region:  # a FIPS pseudo region, as botocore's client normalises it
         region, use_fips = validate_region(normalized), True
-    partition = _partition_for(region)
+    partition = partition_for(region)
     if use_fips and settings.use_dualstack:
         url = f"https://sts-fips.{region}.{partition.dual_stack_dns_suffix}"
     elif use_fips and partition.name == "aws-us-gov":
