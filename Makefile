@@ -13,7 +13,7 @@ help: ## list the targets
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,aiohttp]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,aiohttp,testing]'
 	touch $(STAMP)
 
 install: $(STAMP) ## create .venv and install the package with its dev and aiohttp extras
