@@ -16,6 +16,7 @@ from personalize_lite._endpoints import Endpoint
 from personalize_lite._retry import RetryQuota
 from personalize_lite._steps import (
     Blocking,
+    Callback,
     Exclusive,
     HttpRequest,
     HttpResponse,
@@ -65,7 +66,7 @@ def make_ctx(
         skew=ClockSkew(),
         user_agent="personalize-lite/test",
         clock=clock,
-        monotonic=lambda: 0.0,
+        monotonic=lambda: clock.now.timestamp(),
         jitter=lambda: next(draws, 1.0),
         new_id=lambda: "00000000-1111-4222-8333-444444444444",
     )
@@ -138,6 +139,8 @@ def _run(
                 on_sleep(step.seconds)
         elif isinstance(step, Blocking):
             value = step.fn()
+        elif isinstance(step, Callback):
+            value = step.fn(step.arg)
         elif isinstance(step, Exclusive):
             with step.lock.thread_lock:
                 try:

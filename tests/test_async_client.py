@@ -562,7 +562,13 @@ async def test_cancel_scope_deadline_around_a_call(aws_env: dict[str, str]) -> N
 # --------------------------------------------------------------------------- parity
 
 _ASYNC_NAME = {"close": "aclose", "__enter__": "__aenter__", "__exit__": "__aexit__"}
-_ASYNC_ONLY = {"describe_batch_inference_job", "close", "__enter__", "__exit__"}
+_ASYNC_ONLY = {
+    "describe_batch_inference_job",
+    "wait_for_batch_inference_job",
+    "close",
+    "__enter__",
+    "__exit__",
+}
 
 
 def _public_names(cls: type) -> set[str]:

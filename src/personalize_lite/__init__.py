@@ -7,6 +7,7 @@ from ._async_client import AsyncPersonalizeClient
 from ._credentials import Credentials
 from ._errors import (
     AccessDeniedException,
+    BatchInferenceJobFailed,
     ConfigurationError,
     ConnectionClosedError,
     ConnectTimeoutError,
@@ -27,6 +28,7 @@ from ._errors import (
     ThrottlingException,
     TransportError,
     UnrecognizedClientException,
+    WaiterTimeoutError,
 )
 from ._models import (
     BatchInferenceJob,
@@ -48,6 +50,7 @@ __all__ = [
     "Attempt",
     "BatchInferenceJob",
     "BatchInferenceJobConfig",
+    "BatchInferenceJobFailed",
     "BatchInferenceJobInput",
     "BatchInferenceJobOutput",
     "BatchInferenceJobStatus",
@@ -77,5 +80,6 @@ __all__ = [
     "ThrottlingException",
     "TransportError",
     "UnrecognizedClientException",
+    "WaiterTimeoutError",
     "__version__",
 ]

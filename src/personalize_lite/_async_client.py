@@ -9,6 +9,8 @@ async pool at 50 requests in flight). aiohttp is imported only then.
 from __future__ import annotations
 
 import asyncio
+import inspect
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -16,9 +18,9 @@ import anyio
 import anyio.to_thread
 import httpx
 
-from ._call import describe
+from ._call import describe, wait
 from ._models import BatchInferenceJob
-from ._steps import Blocking, Exclusive, Plan, Send
+from ._steps import Blocking, Callback, Exclusive, Plan, Send
 from ._transport import (
     TRANSPORT_EXCEPTIONS,
     BaseClient,
@@ -72,6 +74,30 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
         await self._ensure_ready()
         return await self._run(describe(self._ready(), arn))
 
+    async def wait_for_batch_inference_job(
+        self,
+        arn: str,
+        *,
+        poll_interval: float = 30.0,
+        timeout: float | None = None,
+        on_update: Callable[[BatchInferenceJob], Any] | None = None,
+    ) -> BatchInferenceJob:
+        """Poll until the job is ``ACTIVE`` and return it (see the sync client).
+
+        ``on_update`` may be a plain or an async callable. Cancelling the waiter (for
+        example mid-sleep) leaves nothing running.
+        """
+        await self._ensure_ready()
+        return await self._run(
+            wait(
+                self._ready(),
+                arn,
+                poll_interval=poll_interval,
+                timeout=timeout,
+                on_update=on_update,
+            )
+        )
+
     async def _ensure_ready(self) -> None:
         if self._context is not None and self._client is not None:
             return
@@ -82,36 +108,45 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
                 self._client = _new_http_client(self._timeout)
 
     async def _run(self, plan: Plan[T]) -> T:
-        value: Any = None
-        error: BaseException | None = None
-        while True:
-            try:
-                step = resume(plan, value, error)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            value = error = None
-            if isinstance(step, Send):
-                assert self._client is not None
+        try:
+            value: Any = None
+            error: BaseException | None = None
+            while True:
                 try:
-                    request = build_request(self._client, step, self._timeout)
-                    value = to_response(await self._client.send(request, follow_redirects=False))
-                except TRANSPORT_EXCEPTIONS as exc:
-                    error = map_transport_error(exc)
-            elif isinstance(step, Blocking):
-                try:
-                    value = await anyio.to_thread.run_sync(step.fn)
-                except Exception as exc:  # noqa: BLE001 - handed to the plan, which decides
-                    error = exc
-            elif isinstance(step, Exclusive):
-                if step.lock.async_lock is None:  # no await in between: no race in one loop
-                    step.lock.async_lock = anyio.Lock()
-                async with step.lock.async_lock:
+                    step = resume(plan, value, error)
+                except StopIteration as done:
+                    return done.value  # type: ignore[no-any-return]
+                value = error = None
+                if isinstance(step, Send):
+                    assert self._client is not None
                     try:
-                        value = await self._run(step.plan)
+                        request = build_request(self._client, step, self._timeout)
+                        value = to_response(
+                            await self._client.send(request, follow_redirects=False)
+                        )
+                    except TRANSPORT_EXCEPTIONS as exc:
+                        error = map_transport_error(exc)
+                elif isinstance(step, Blocking):
+                    try:
+                        value = await anyio.to_thread.run_sync(step.fn)
                     except Exception as exc:  # noqa: BLE001 - handed to the plan, which decides
                         error = exc
-            else:
-                await self._sleep(step.seconds)
+                elif isinstance(step, Callback):
+                    value = step.fn(step.arg)
+                    if inspect.isawaitable(value):
+                        value = await value
+                elif isinstance(step, Exclusive):
+                    if step.lock.async_lock is None:  # no await in between: no race in one loop
+                        step.lock.async_lock = anyio.Lock()
+                    async with step.lock.async_lock:
+                        try:
+                            value = await self._run(step.plan)
+                        except Exception as exc:  # noqa: BLE001 - handed to the plan, which decides
+                            error = exc
+                else:
+                    await self._sleep(step.seconds)
+        finally:
+            plan.close()  # a cancelled or failed run leaves no suspended plan behind
 
     async def aclose(self) -> None:
         """Close the HTTP client if this client created it."""

@@ -24,15 +24,19 @@ import attrs
 import cattrs
 
 from ._chain import as_provider
+from ._checks import positive_seconds
 from ._config import load_aws_files, resolve_settings
 from ._converter import default_converter
 from ._credentials import CredentialCache, Credentials, ProviderContext
 from ._endpoints import Endpoint, resolve_endpoint
 from ._errors import (
+    BatchInferenceJobFailed,
     ConfigurationError,
+    ParamValidationError,
     PersonalizeError,
     PersonalizeServiceError,
     TransportError,
+    WaiterTimeoutError,
 )
 from ._json_protocol import (
     CONTENT_TYPE,
@@ -47,7 +51,7 @@ from ._json_protocol import (
 from ._models import BatchInferenceJob
 from ._retry import DEFAULT_MAX_ATTEMPTS, Attempt, RetryConfig, RetryQuota, is_clock_skew_code
 from ._sigv4 import sign_headers
-from ._steps import Blocking, HttpRequest, HttpResponse, Plan, Send, Sleep
+from ._steps import Blocking, Callback, HttpRequest, HttpResponse, Plan, Send, Sleep
 
 __all__ = [
     "CallContext",
@@ -55,6 +59,7 @@ __all__ = [
     "ClockSkew",
     "configure",
     "describe",
+    "wait",
 ]
 
 logger = logging.getLogger("personalize_lite")
@@ -343,3 +348,61 @@ def _log_attempt(record: Attempt, max_attempts: int, *, offset: timedelta | None
         fmt += " clock_offset=%.0fs"
         args.append(offset.total_seconds())
     logger.debug(fmt, *args)
+
+
+#: Throttled polls back off up to this many poll intervals.
+_MAX_POLL_BACKOFF: Final = 8
+
+
+def wait(
+    ctx: CallContext,
+    arn: object,
+    *,
+    poll_interval: object = 30.0,
+    timeout: object = None,
+    on_update: Callable[[BatchInferenceJob], Any] | None = None,
+) -> Plan[BatchInferenceJob]:
+    """Poll DescribeBatchInferenceJob until the job is ``ACTIVE``.
+
+    ``CREATE FAILED`` raises :class:`BatchInferenceJobFailed`; the deadline raises
+    :class:`WaiterTimeoutError` with the last job seen; a missing job raises
+    ``ResourceNotFoundException`` at once (the first describe raises it). Throttling that
+    outlasts the call's own retries backs the poll interval off instead of failing. Each
+    sleep is jittered by +-20 % and never runs past the deadline; ``on_update(job)`` is
+    called on every status change.
+    """
+    validate_arn(arn)
+    interval = positive_seconds(poll_interval, what="poll_interval")
+    limit = None if timeout is None else positive_seconds(timeout, what="timeout")
+    if on_update is not None and not callable(on_update):
+        raise ParamValidationError("on_update must be callable")
+    deadline = None if limit is None else ctx.monotonic() + limit
+    last_job: BatchInferenceJob | None = None
+    throttled = 0
+    while True:
+        try:
+            job: BatchInferenceJob = yield from describe(ctx, arn)
+        except PersonalizeServiceError as exc:
+            if not exc.throttling:
+                raise
+            throttled += 1
+            delay = interval * min(2.0**throttled, _MAX_POLL_BACKOFF)
+            logger.debug("%s waiter throttled; next poll in %.1fs", OPERATION, delay)
+        else:
+            throttled = 0
+            changed = last_job is None or job.status != last_job.status
+            last_job = job
+            if changed and on_update is not None:
+                yield Callback(fn=on_update, arg=job)
+            if job.is_active:
+                return job
+            if job.is_failed:
+                raise BatchInferenceJobFailed(job)
+            delay = interval
+        delay *= 0.8 + 0.4 * _unit(ctx.jitter())
+        if deadline is not None:
+            remaining = deadline - ctx.monotonic()
+            if remaining <= 0:
+                raise WaiterTimeoutError(limit or 0.0, last_job)
+            delay = min(delay, remaining)
+        yield Sleep(seconds=delay)

@@ -7,6 +7,8 @@ Every exception the package raises derives from :class:`PersonalizeError`::
     ├── ConfigurationError            bad region, endpoint URL, profile, config file, env value
     ├── NoCredentialsError            no provider produced credentials (lists every one tried)
     ├── CredentialRetrievalError      a configured provider failed (STS, SSO, IMDS, process...)
+    ├── BatchInferenceJobFailed       the waited-for job ended in CREATE FAILED (.failure_reason)
+    ├── WaiterTimeoutError            the waiter's deadline passed (.last_job)
     ├── ResponseParseError            a 2xx reply we cannot turn into a BatchInferenceJob
     ├── TransportError                nothing usable came back from the network
     │   ├── EndpointConnectionError   connect refused / DNS / TLS failure
@@ -37,10 +39,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ._models import BatchInferenceJob
     from ._retry import Attempt
 
 __all__ = [
     "AccessDeniedException",
+    "BatchInferenceJobFailed",
     "ConfigurationError",
     "ConnectTimeoutError",
     "ConnectionClosedError",
@@ -61,6 +65,7 @@ __all__ = [
     "ThrottlingException",
     "TransportError",
     "UnrecognizedClientException",
+    "WaiterTimeoutError",
     "service_error_class",
 ]
 
@@ -102,6 +107,29 @@ class CredentialRetrievalError(PersonalizeError):
     def __init__(self, message: str, *, provider: str) -> None:
         self.provider = provider
         super().__init__(f"{provider}: {message}")
+
+
+class BatchInferenceJobFailed(PersonalizeError):
+    """The job the waiter watched ended in ``CREATE FAILED``."""
+
+    def __init__(self, job: BatchInferenceJob) -> None:
+        self.job = job
+        self.failure_reason = job.failure_reason
+        reason = job.failure_reason or "no failure reason given"
+        super().__init__(
+            f"batch inference job {job.job_name or job.batch_inference_job_arn} failed: {reason}"
+        )
+
+
+class WaiterTimeoutError(PersonalizeError):
+    """The waiter's deadline passed before the job finished. ``last_job`` is the last
+    state seen (None when no describe call succeeded)."""
+
+    def __init__(self, timeout: float, last_job: BatchInferenceJob | None) -> None:
+        self.timeout = timeout
+        self.last_job = last_job
+        status = last_job.status if last_job is not None else "unknown"
+        super().__init__(f"gave up waiting after {timeout:g} s; last status: {status}")
 
 
 class ResponseParseError(PersonalizeError):

@@ -9,6 +9,8 @@ yields one of three steps and receives the outcome through ``generator.send``:
 * :class:`Blocking` -- run this blocking callable (file reads, subprocesses); the sync
   driver calls it, the async driver runs it in a worker thread. Its return value is
   sent back; an exception it raises is thrown into the plan.
+* :class:`Callback` -- call the user's ``fn(arg)`` (the waiter's ``on_update``); the async
+  driver awaits the result when it is awaitable.
 * :class:`Exclusive` -- run this sub-plan while holding ``lock`` (a thread lock in the
   sync driver, an anyio lock in the async one) and send back its result: single-flight
   credential refreshes, so concurrent callers share one fetch.
@@ -27,6 +29,7 @@ import attrs
 
 __all__ = [
     "Blocking",
+    "Callback",
     "Exclusive",
     "FlightLock",
     "HttpRequest",
@@ -85,6 +88,12 @@ class Blocking:
     fn: Callable[[], Any]
 
 
+@attrs.frozen(kw_only=True, slots=True)
+class Callback:
+    fn: Callable[[Any], Any]
+    arg: Any
+
+
 class FlightLock:
     """A lock for :class:`Exclusive` usable by both drivers.
 
@@ -103,6 +112,6 @@ class Exclusive:
     plan: Generator[Any, Any, Any]
 
 
-Step = Send | Sleep | Blocking | Exclusive
+Step = Send | Sleep | Blocking | Exclusive | Callback
 #: A plan yields steps, receives their outcome, and returns a T.
 Plan = Generator[Step, Any, T]

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
 
-from ._call import describe
+from ._call import describe, wait
 from ._models import BatchInferenceJob
-from ._steps import Blocking, Exclusive, Plan, Send
+from ._steps import Blocking, Callback, Exclusive, Plan, Send
 from ._transport import (
     TRANSPORT_EXCEPTIONS,
     BaseClient,
@@ -48,35 +49,64 @@ class PersonalizeClient(BaseClient[httpx.Client]):
         """Describe one batch inference job by ARN."""
         return self._run(describe(self._ready(), arn))
 
+    def wait_for_batch_inference_job(
+        self,
+        arn: str,
+        *,
+        poll_interval: float = 30.0,
+        timeout: float | None = None,
+        on_update: Callable[[BatchInferenceJob], Any] | None = None,
+    ) -> BatchInferenceJob:
+        """Poll until the job is ``ACTIVE`` and return it.
+
+        Raises ``BatchInferenceJobFailed`` on ``CREATE FAILED``, ``WaiterTimeoutError``
+        after ``timeout`` seconds, ``ResourceNotFoundException`` at once for a missing
+        job. ``on_update(job)`` is called on every status change.
+        """
+        return self._run(
+            wait(
+                self._ready(),
+                arn,
+                poll_interval=poll_interval,
+                timeout=timeout,
+                on_update=on_update,
+            )
+        )
+
     def _run(self, plan: Plan[T]) -> T:
-        value: Any = None
-        error: BaseException | None = None
-        while True:
-            try:
-                step = resume(plan, value, error)
-            except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
-            value = error = None
-            if isinstance(step, Send):
-                assert self._client is not None
+        try:
+            value: Any = None
+            error: BaseException | None = None
+            while True:
                 try:
-                    request = build_request(self._client, step, self._timeout)
-                    value = to_response(self._client.send(request, follow_redirects=False))
-                except TRANSPORT_EXCEPTIONS as exc:
-                    error = map_transport_error(exc)
-            elif isinstance(step, Blocking):
-                try:
-                    value = step.fn()
-                except Exception as exc:  # noqa: BLE001 - handed to the plan, which decides
-                    error = exc
-            elif isinstance(step, Exclusive):
-                with step.lock.thread_lock:
+                    step = resume(plan, value, error)
+                except StopIteration as done:
+                    return done.value  # type: ignore[no-any-return]
+                value = error = None
+                if isinstance(step, Send):
+                    assert self._client is not None
                     try:
-                        value = self._run(step.plan)
+                        request = build_request(self._client, step, self._timeout)
+                        value = to_response(self._client.send(request, follow_redirects=False))
+                    except TRANSPORT_EXCEPTIONS as exc:
+                        error = map_transport_error(exc)
+                elif isinstance(step, Blocking):
+                    try:
+                        value = step.fn()
                     except Exception as exc:  # noqa: BLE001 - handed to the plan, which decides
                         error = exc
-            else:
-                self._sleep(step.seconds)
+                elif isinstance(step, Callback):
+                    value = step.fn(step.arg)
+                elif isinstance(step, Exclusive):
+                    with step.lock.thread_lock:
+                        try:
+                            value = self._run(step.plan)
+                        except Exception as exc:  # noqa: BLE001 - handed to the plan, which decides
+                            error = exc
+                else:
+                    self._sleep(step.seconds)
+        finally:
+            plan.close()  # a cancelled or failed run leaves no suspended plan behind
 
     def close(self) -> None:
         """Close the HTTP client if this client created it."""

@@ -123,6 +123,10 @@ class BaseClient(Generic[H]):
         )
         self._timeout = _as_timeout(timeout)
         self._clock = clock or utc_now
+        # An injected clock also drives deadlines (the waiter), so tests never sleep.
+        self._monotonic: Callable[[], float] = (
+            time.monotonic if clock is None else (lambda: self._clock().timestamp())
+        )
         self._jitter = jitter or random.random
         self._sleep = sleep or type(self)._default_sleep
         self._env: Mapping[str, str] = dict(os.environ if env is None else env)
@@ -145,7 +149,7 @@ class BaseClient(Generic[H]):
             env=self._env,
             user_agent=user_agent(),
             clock=self._clock,
-            monotonic=time.monotonic,
+            monotonic=self._monotonic,
             jitter=self._jitter,
             new_id=lambda: str(uuid.uuid4()),
         )
