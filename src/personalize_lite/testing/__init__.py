@@ -1,14 +1,45 @@
-"""Testing helpers: cassettes of recorded exchanges and a loopback server serving them."""
+"""Testing helpers: cassettes of recorded exchanges, a loopback server serving them,
+replay through respx (``replay``, the pytest plugin) and recording (``RecordingTransport``).
 
-from ._cassette import Cassette, Interaction, RecordedResponse, load_cassettes, match_key
+Replay imports respx (the ``testing`` extra) only when a replay starts.
+"""
+
+from ._cassette import (
+    Cassette,
+    CassetteError,
+    Interaction,
+    RecordedRequest,
+    RecordedResponse,
+    load_cassette,
+    load_cassettes,
+    match_key,
+)
+from ._record import AsyncRecordingTransport, RecordingTransport
+from ._replay import (
+    CassetteMismatchError,
+    Replay,
+    ReplayedCall,
+    bundled_cassettes,
+    replay,
+)
 from ._server import FixtureServer, default_fixtures
 
 __all__ = [
+    "AsyncRecordingTransport",
     "Cassette",
+    "CassetteError",
+    "CassetteMismatchError",
     "FixtureServer",
     "Interaction",
+    "RecordedRequest",
     "RecordedResponse",
+    "RecordingTransport",
+    "Replay",
+    "ReplayedCall",
+    "bundled_cassettes",
     "default_fixtures",
+    "load_cassette",
     "load_cassettes",
     "match_key",
+    "replay",
 ]
