@@ -18,12 +18,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install the package with its dev and aiohttp extras
 
-# The AWS documentation's example keys: the demo server accepts any signature.
-EXAMPLE_KEYS := AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
-
-run: $(STAMP) ## describe a job from the bundled fixtures (local loopback server, no AWS needed)
-	env -u AWS_PROFILE -u AWS_SESSION_TOKEN $(EXAMPLE_KEYS) AWS_REGION=us-east-1 \
-		AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+run: $(STAMP) ## start the local emulator (`personalize-lite serve`, SigV4 checked) and describe two jobs against it
+	env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
 		$(BIN)/python -m personalize_lite.testing.demo
 
 lint: $(STAMP) ## ruff lint and format check

@@ -1,15 +1,26 @@
 """Tests for personalize_lite._cli, run the way a user runs it: a subprocess of
 ``python -m personalize_lite`` (and the installed console script) against a
 FixtureServer started in the test process, with a minimal environment whose AWS files
-live under tmp_path.
+live under tmp_path. ``serve`` runs as a subprocess too (the emulator, on --port 0),
+except its refusals, which happen before anything is bound and run in-process.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
+import dataclasses
 import json
 import os
+import queue
+import re
+import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -222,7 +233,238 @@ def test_main_in_process(fixture_server: FixtureServer, capsys: pytest.CaptureFi
 @pytest.mark.usefixtures("in_process_env")
 def test_make_run_demo_in_process(capsys: pytest.CaptureFixture[str]) -> None:
     assert demo_main() == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert '"jobName": "movie-recs-full"' in out
     assert "(exit code 0, expected 0)" in out
     assert "(exit code 1, expected 1)" in out
+    # It drives `personalize-lite serve` (signatures checked) and stops it with SIGTERM.
+    assert out.startswith(
+        "$ personalize-lite serve --port 0 &\npersonalize-lite emulator listening"
+    )
+    assert out.rstrip().endswith("personalize-lite emulator stopped (SIGTERM)")
+    assert "ResourceNotFoundException (HTTP 400" in err
+
+
+# ------------------------------------------------------------ personalize-lite serve
+# The emulator as a user starts it: a subprocess on --port 0, its address read from the
+# ready line, stopped with a signal.
+
+READY = re.compile(
+    r"^personalize-lite emulator listening on (http://127\.0\.0\.1:(\d+)) "
+    r"\((\d+) cassettes, (\d+) job ARNs\)$"
+)
+#: Generous for a 2-core machine; the emulator is typically ready in ~0.3 s.
+READY_WITHIN = 3.0
+
+
+@dataclasses.dataclass
+class Emulator:
+    process: subprocess.Popen[str]
+    lines: queue.Queue[str | None]
+    url: str
+    ready_line: str
+    seconds_to_ready: float
+
+    def stop(self, sig: signal.Signals) -> tuple[int, list[str], str]:
+        """Send ``sig``; the exit code, the stdout lines after the ready one, stderr."""
+        self.process.send_signal(sig)
+        code = self.process.wait(timeout=10)
+        rest: list[str] = []
+        while (line := self.lines.get(timeout=5)) is not None:
+            rest.append(line)
+        assert self.process.stderr is not None
+        return code, rest, self.process.stderr.read()
+
+
+@contextlib.contextmanager
+def serve(env: dict[str, str], *args: str) -> Iterator[Emulator]:
+    """Start ``personalize-lite serve --port 0 ARGS`` and wait for its ready line."""
+    started = time.monotonic()
+    with subprocess.Popen(
+        [sys.executable, "-m", "personalize_lite", "serve", "--port", "0", *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def pump() -> None:
+            assert process.stdout is not None
+            with contextlib.suppress(ValueError, OSError):  # closed under us after a kill
+                for line in process.stdout:
+                    lines.put(line.rstrip("\n"))
+            lines.put(None)
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        try:
+            ready = lines.get(timeout=30)
+            seconds = time.monotonic() - started
+            assert ready is not None, process.stderr.read() if process.stderr else ""
+            found = READY.match(ready)
+            assert found, ready
+            yield Emulator(process, lines, found.group(1), ready, seconds)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            reader.join(timeout=5)
+
+
+def run_together(
+    *calls: tuple[list[str], dict[str, str]],
+) -> list[subprocess.CompletedProcess[str]]:
+    """``run`` each (args, env) at the same time (the emulator serves them concurrently)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(lambda call: run(*call), calls))
+
+
+def bundled_counts() -> tuple[int, int]:
+    """(cassettes, distinct job ARNs) in fixtures/."""
+    arns: set[str] = set()
+    files = sorted(FIXTURES_DIR.glob("*.json"))
+    for path in files:
+        for item in json.loads(path.read_text(encoding="utf-8"))["interactions"]:
+            arns.add(json.loads(item["request"]["body"])["batchInferenceJobArn"])
+    return len(files), len(arns)
+
+
+def test_serve_is_ready_fast_and_checks_signatures(cli_env: dict[str, str]) -> None:
+    with serve(cli_env) as emulator:
+        assert emulator.seconds_to_ready < READY_WITHIN
+        found = READY.match(emulator.ready_line)
+        assert found is not None
+        assert int(found.group(2)) > 0
+        assert (int(found.group(3)), int(found.group(4))) == bundled_counts()
+        wrong = {**cli_env, "AWS_SECRET_ACCESS_KEY": "not-the-example-secret"}
+        stranger = {**cli_env, "AWS_ACCESS_KEY_ID": "AKIDSTRANGER"}
+        ok, missing, bad_secret, bad_key = run_together(
+            (["describe", FULL_ARN, "--endpoint-url", emulator.url], cli_env),
+            (["describe", MISSING_ARN, "--endpoint-url", emulator.url], cli_env),
+            (["describe", FULL_ARN, "--endpoint-url", emulator.url], wrong),
+            (["describe", FULL_ARN, "--endpoint-url", emulator.url], stranger),
+        )
+        code, rest, stderr = emulator.stop(signal.SIGTERM)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout) == expected_full_job()
+    assert missing.returncode == 1
+    assert_one_clean_error_line(missing, "ResourceNotFoundException", "HTTP 400")
+    # Signatures are checked.
+    assert bad_secret.returncode == 1
+    assert_one_clean_error_line(bad_secret, "InvalidSignatureException (HTTP 403")
+    assert bad_key.returncode == 1
+    assert_one_clean_error_line(bad_key, "UnrecognizedClientException (HTTP 403")
+    assert code == 0
+    assert rest == ["personalize-lite emulator stopped (SIGTERM)"]
+    assert stderr == ""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda sig: sig.name)
+def test_serve_stops_cleanly_on_a_signal(cli_env: dict[str, str], sig: signal.Signals) -> None:
+    with serve(cli_env) as emulator:
+        code, rest, stderr = emulator.stop(sig)
+    assert code == 0
+    assert rest == [f"personalize-lite emulator stopped ({sig.name})"]
+    assert "Traceback" not in stderr
+    assert stderr == ""
+
+
+def test_serve_with_a_given_key_pair(cli_env: dict[str, str]) -> None:
+    custom = {**cli_env, "AWS_ACCESS_KEY_ID": "AKIDLOCALTEST", "AWS_SECRET_ACCESS_KEY": "s3cr3t/+="}
+    args = ["--access-key", "AKIDLOCALTEST", "--secret-key", "s3cr3t/+="]
+    with serve(cli_env, *args) as emulator:
+        accepted, example_keys = run_together(
+            (["describe", FULL_ARN, "--endpoint-url", emulator.url], custom),
+            (["describe", FULL_ARN, "--endpoint-url", emulator.url], cli_env),
+        )
+        code, rest, stderr = emulator.stop(signal.SIGTERM)
+    assert accepted.returncode == 0, accepted.stderr
+    assert json.loads(accepted.stdout) == expected_full_job()
+    assert example_keys.returncode == 1  # the given pair replaces the example keys
+    assert_one_clean_error_line(example_keys, "UnrecognizedClientException")
+    assert code == 0
+    for text in (emulator.ready_line, *rest, stderr):
+        assert "s3cr3t" not in text
+
+
+def test_serve_reads_a_fixtures_directory(cli_env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "only.json").write_text(
+        (FIXTURES_DIR / "lifecycle.json").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    with serve(cli_env, "--fixtures", str(tmp_path)) as emulator:
+        assert emulator.ready_line.endswith("(1 cassettes, 1 job ARNs)")
+        full = run(["describe", FULL_ARN, "--endpoint-url", emulator.url], cli_env)
+        emulator.stop(signal.SIGTERM)
+    assert full.returncode == 1  # not in this directory
+    assert_one_clean_error_line(full, "ResourceNotFoundException")
+    # (One cassette file as --fixtures: every test in test_emulator_boto3.py.)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "example.com"])  # noqa: S104 (refused)
+def test_serve_refuses_a_non_loopback_host(cli_env: dict[str, str], host: str) -> None:
+    result = run(["serve", "--port", "0", "--host", host], cli_env)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    assert f"--host: {host!r} is not a loopback address" in result.stderr
+
+
+# Refusals happen before anything is bound or any signal handler is installed: in-process.
+
+
+def serve_in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """(exit code, stderr) of ``personalize-lite serve ARGS`` run by ``main``."""
+    try:
+        code = cli_main(["serve", *args])
+    except SystemExit as usage:  # argparse's own errors
+        code = int(str(usage.code))
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "Traceback" not in err
+    return code, err
+
+
+def test_serve_refuses_bad_fixtures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "bad.json").write_text('{"version": 2}', encoding="utf-8")
+    cases = {
+        str(tmp_path / "nowhere"): "does not exist",
+        str(empty): "no cassettes (*.json) in",
+        str(broken): "not a version 1 cassette",
+    }
+    for fixtures, needle in cases.items():
+        code, err = serve_in_process(capsys, "--port", "0", "--fixtures", fixtures)
+        assert code == 2, fixtures
+        assert err.startswith("personalize-lite: error: --fixtures: ")
+        assert needle in err
+        assert len(err.splitlines()) == 1
+
+
+def test_serve_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    cases = {
+        ("--access-key", "AKIDLOCALTEST"): "--access-key and --secret-key go together",
+        ("--access-key", "", "--secret-key", ""): "must not be empty",
+        ("--port", "70000"): "--port must be between 0 and 65535",
+        ("--host", "10.0.0.1"): "--host: '10.0.0.1' is not a loopback address",
+    }
+    for args, needle in cases.items():
+        code, err = serve_in_process(capsys, *args)
+        assert code == 2, args
+        assert err.startswith("usage: personalize-lite serve ")
+        assert needle in err
+
+
+def test_serve_on_a_taken_port_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        code, err = serve_in_process(capsys, "--port", str(port))
+    assert code == 1
+    assert err.startswith(f"personalize-lite: error: cannot listen on 127.0.0.1 port {port}: ")
+    assert len(err.splitlines()) == 1

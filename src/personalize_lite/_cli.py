@@ -1,10 +1,12 @@
 """The ``personalize-lite`` command line.
 
     personalize-lite describe ARN [--region R] [--profile P] [--endpoint-url URL] [--output json]
+    personalize-lite serve [--port 4566] [--host 127.0.0.1] [--fixtures DIR]
+                           [--access-key AKID --secret-key SECRET]
 
 Exit codes: 0 success, 1 service or transport error, 2 usage or validation error.
 Errors are one line on stderr; ``--debug`` adds DEBUG logging (secrets never appear)
-and the traceback.
+and the traceback. ``serve`` runs the local emulator until SIGINT or SIGTERM (exit 0).
 """
 
 from __future__ import annotations
@@ -12,8 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
 from typing import Final
 
 from ._converter import make_converter
@@ -58,6 +64,28 @@ def _parser() -> argparse.ArgumentParser:
     describe.add_argument(
         "--debug", action="store_true", help="DEBUG logging (redacted) and tracebacks"
     )
+    serve = commands.add_parser(
+        "serve",
+        help="run the local emulator (cassettes over HTTP, SigV4 checked)",
+        description=(
+            "Serve DescribeBatchInferenceJob from cassettes on a loopback address, to any "
+            "client (boto3 and the AWS CLI included), checking SigV4 signatures. Accepts the "
+            "AWS documentation's example keys (AKIDEXAMPLE; the secret is replaced by "
+            "$PERSONALIZE_LITE_EMULATOR_SECRET_KEY when set) unless --access-key/--secret-key "
+            "are given. Prints one line when ready; stops on SIGINT or SIGTERM."
+        ),
+    )
+    serve.set_defaults(serve_parser=serve)
+    serve.add_argument("--port", type=int, default=4566, help="TCP port; 0 picks a free one")
+    serve.add_argument("--host", default="127.0.0.1", help="loopback address to bind")
+    serve.add_argument(
+        "--fixtures",
+        metavar="DIR",
+        type=Path,
+        help="a directory of cassettes (*.json), or one cassette file (default: the bundled ones)",
+    )
+    serve.add_argument("--access-key", metavar="AKID", help="the one access key id to accept")
+    serve.add_argument("--secret-key", metavar="SECRET", help="its secret access key")
     return parser
 
 
@@ -69,6 +97,8 @@ def job_json(job: BatchInferenceJob) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args.serve_parser, args)
     if args.debug:
         logging.basicConfig(
             level=logging.DEBUG, format="%(asctime)s %(name)s %(levelname)s %(message)s"
@@ -100,4 +130,75 @@ def _fail(exc: PersonalizeError, code: int, *, debug: bool) -> int:
         logging.getLogger("personalize_lite").exception("command failed")
     text = str(exc) if isinstance(exc, PersonalizeServiceError) else f"{type(exc).__name__}: {exc}"
     print(f"personalize-lite: error: {text}", file=sys.stderr)
+    return code
+
+
+def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Run the emulator in the foreground until SIGINT or SIGTERM (exit 0)."""
+    # Handlers first, so a signal sent while the emulator starts stops it too. They only
+    # record the signal (no locks: a handler runs between two bytecodes of the main
+    # thread, wherever that is); the main thread notices within 0.1 s.
+    stopped_by: list[str] = []
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stopped_by.append(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return _run_emulator(parser, args, stopped_by)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run_emulator(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, stopped_by: list[str]
+) -> int:
+    from .testing._cassette import load_cassettes
+    from .testing._emulator import example_credentials
+    from .testing._server import FixtureServer, default_fixtures, loopback_host
+
+    if (args.access_key is None) != (args.secret_key is None):
+        parser.error("--access-key and --secret-key go together")
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port must be between 0 and 65535, not {args.port}")
+    try:
+        host = loopback_host(args.host)
+    except ValueError as exc:
+        parser.error(f"--host: {exc}")
+    if args.access_key is not None:
+        if not args.access_key or not args.secret_key:
+            parser.error("--access-key and --secret-key must not be empty")
+        secrets = {args.access_key: args.secret_key}
+    else:
+        example = example_credentials()
+        secrets = {example.access_key_id: example.secret_access_key}
+    fixtures: Path = args.fixtures if args.fixtures is not None else default_fixtures()
+    if not fixtures.exists():
+        return _serve_fail(f"--fixtures: {fixtures} does not exist", EXIT_USAGE)
+    try:
+        cassettes = load_cassettes([fixtures])
+    except (ValueError, OSError) as exc:  # unreadable or malformed
+        return _serve_fail(f"--fixtures: {exc}", EXIT_USAGE)
+    if not cassettes:
+        return _serve_fail(f"--fixtures: no cassettes (*.json) in {fixtures}", EXIT_USAGE)
+    try:
+        server = FixtureServer(cassettes, host=host, port=args.port, credentials=secrets)
+    except OSError as exc:  # the port is taken, the address is not configured here
+        return _serve_fail(f"cannot listen on {host} port {args.port}: {exc}", EXIT_ERROR)
+    with server:
+        arns = {arn for cassette in cassettes for arn in cassette.arns()}
+        print(
+            f"personalize-lite emulator listening on {server.url} "
+            f"({len(cassettes)} cassettes, {len(arns)} job ARNs)",
+            flush=True,
+        )
+        while not stopped_by:
+            time.sleep(0.1)
+    print(f"personalize-lite emulator stopped ({stopped_by[0]})", flush=True)
+    return EXIT_OK
+
+
+def _serve_fail(message: str, code: int) -> int:
+    print(f"personalize-lite: error: {message}", file=sys.stderr)
     return code
