@@ -468,3 +468,185 @@ def test_serve_on_a_taken_port_exits_1(capsys: pytest.CaptureFixture[str]) -> No
     assert code == 1
     assert err.startswith(f"personalize-lite: error: cannot listen on 127.0.0.1 port {port}: ")
     assert len(err.splitlines()) == 1
+
+
+# ------------------------------------------------------------ output formats and `wait`
+
+LIFECYCLE_ARN = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/nightly-batch"
+FAILED_ARN = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/movie-recs-failed"
+RUNNING_ARN = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/movie-recs-running"
+
+
+def test_describe_table(fixture_server: FixtureServer, cli_env: dict[str, str]) -> None:
+    out = run(
+        ["describe", FULL_ARN, "--endpoint-url", fixture_server.url, "--output", "table"], cli_env
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split() == ["Name", "movie-recs-full"]
+    assert any(line.startswith("Status") and line.endswith("ACTIVE") for line in lines)
+    assert any(line.startswith("Mode") and "BATCH_INFERENCE" in line for line in lines)
+    assert any(
+        line.startswith("Input") and "s3://example-bucket/input/users.json" in line
+        for line in lines
+    )
+    assert any(line.startswith("Created") and "2023-11-14 22:13:20 UTC" in line for line in lines)
+    assert any(line.startswith("Elapsed") and line.endswith("15m 00s") for line in lines)
+    assert not any(line.startswith("Failure reason") for line in lines)
+
+
+def test_describe_text_is_one_tab_separated_line(
+    fixture_server: FixtureServer, cli_env: dict[str, str]
+) -> None:
+    out = run(
+        ["describe", FAILED_ARN, "--endpoint-url", fixture_server.url, "--output", "text"], cli_env
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("\n") == 1
+    fields = out.stdout.rstrip("\n").split("\t")
+    assert fields[:3] == ["movie-recs-failed", "CREATE FAILED", "BATCH_INFERENCE"]
+    assert fields[6] == "2023-11-14T22:13:20.123000+00:00"
+    assert fields[8].startswith("AccessDenied")
+    assert len(fields) == 9
+
+
+def test_wait_prints_one_line_per_status_change_then_the_job(
+    fixture_server: FixtureServer, cli_env: dict[str, str]
+) -> None:
+    out = run(
+        ["wait", LIFECYCLE_ARN, "--endpoint-url", fixture_server.url, "--interval", "0.05"],
+        cli_env,
+    )
+    assert out.returncode == 0, out.stderr
+    statuses = [line.split(" ", 1)[1] for line in out.stderr.splitlines()]
+    assert statuses == ["PENDING", "IN PROGRESS", "ACTIVE"]
+    assert json.loads(out.stdout)["batchInferenceJob"]["status"] == "ACTIVE"
+    assert "\r" not in out.stderr  # no live line when stderr is not a terminal
+
+
+def test_wait_on_a_failed_job_exits_3_with_the_reason(
+    fixture_server: FixtureServer, cli_env: dict[str, str]
+) -> None:
+    out = run(["wait", FAILED_ARN, "--endpoint-url", fixture_server.url], cli_env)
+    assert out.returncode == 3
+    assert "AccessDenied" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert out.stdout == ""
+
+
+def test_wait_times_out_with_exit_4(fixture_server: FixtureServer, cli_env: dict[str, str]) -> None:
+    out = run(
+        [
+            "wait",
+            RUNNING_ARN,
+            "--endpoint-url",
+            fixture_server.url,
+            "--interval",
+            "0.05",
+            "--timeout",
+            "0.3",
+        ],
+        cli_env,
+    )
+    assert out.returncode == 4
+    assert "last status: IN PROGRESS" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["--interval", "0"], 2),
+        (["--timeout", "-1"], 2),
+        (["--interval", "soon"], 2),
+    ],
+)
+def test_wait_rejects_bad_numbers(
+    args: list[str], code: int, fixture_server: FixtureServer, cli_env: dict[str, str]
+) -> None:
+    out = run(["wait", LIFECYCLE_ARN, "--endpoint-url", fixture_server.url, *args], cli_env)
+    assert out.returncode == code
+    assert "Traceback" not in out.stderr
+
+
+def test_wait_not_found_exits_1(fixture_server: FixtureServer, cli_env: dict[str, str]) -> None:
+    out = run(["wait", MISSING_ARN, "--endpoint-url", fixture_server.url], cli_env)
+    assert out.returncode == 1
+    assert "ResourceNotFoundException" in out.stderr
+
+
+def test_wait_draws_a_live_line_on_a_terminal(
+    fixture_server: FixtureServer, cli_env: dict[str, str]
+) -> None:
+    """Under a pseudo-terminal the progress is one line redrawn in place (\\r)."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "personalize_lite",
+                "wait",
+                LIFECYCLE_ARN,
+                "--endpoint-url",
+                fixture_server.url,
+                "--interval",
+                "1.2",
+                "--output",
+                "text",
+            ],
+            env=cli_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+        )
+        stdout, _ = proc.communicate(timeout=30)
+    finally:
+        os.close(terminal)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(controller)
+    text = screen.decode()
+    assert proc.returncode == 0
+    assert stdout.decode().split("\t")[1] == "ACTIVE"
+    assert text.count("\r\x1b[K") >= 4  # three status changes plus elapsed-time redraws
+    assert "IN PROGRESS  (elapsed" in text
+    assert "ACTIVE  (elapsed" in text
+
+
+def test_wait_interrupted_exits_130(fixture_server: FixtureServer, cli_env: dict[str, str]) -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "personalize_lite",
+            "wait",
+            RUNNING_ARN,
+            "--endpoint-url",
+            fixture_server.url,
+            "--interval",
+            "60",
+        ],
+        env=cli_env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    first = proc.stderr.readline()  # the first status line: now sleeping 60 s
+    assert first.split(" ", 1)[1].strip() == "IN PROGRESS"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "interrupted" in err
+    assert "Traceback" not in err

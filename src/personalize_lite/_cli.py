@@ -1,12 +1,17 @@
 """The ``personalize-lite`` command line.
 
-    personalize-lite describe ARN [--region R] [--profile P] [--endpoint-url URL] [--output json]
+    personalize-lite describe ARN [--output json|table|text] [client options]
+    personalize-lite wait ARN [--interval S] [--timeout S] [--output ...] [client options]
     personalize-lite serve [--port 4566] [--host 127.0.0.1] [--fixtures DIR]
                            [--access-key AKID --secret-key SECRET]
 
-Exit codes: 0 success, 1 service or transport error, 2 usage or validation error.
-Errors are one line on stderr; ``--debug`` adds DEBUG logging (secrets never appear)
-and the traceback. ``serve`` runs the local emulator until SIGINT or SIGTERM (exit 0).
+Client options: ``--region``, ``--profile``, ``--endpoint-url``, ``--debug``. No option turns
+TLS verification off.
+
+Exit codes: 0 success (``wait``: the job is ACTIVE), 1 service or transport error (not found
+included), 2 usage or validation error, 3 the job failed (reason printed), 4 ``wait`` timed
+out, 130 interrupted. Errors are one line on stderr; ``--debug`` adds DEBUG logging (secrets
+never appear) and the traceback. ``serve`` runs the local emulator until SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
@@ -18,17 +23,20 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from types import FrameType
-from typing import Final
+from typing import Final, TextIO
 
 from ._converter import make_converter
 from ._errors import (
+    BatchInferenceJobFailed,
     ConfigurationError,
     NoCredentialsError,
     ParamValidationError,
     PersonalizeError,
     PersonalizeServiceError,
+    WaiterTimeoutError,
 )
 from ._models import BatchInferenceJob
 from ._sync_client import PersonalizeClient
@@ -39,6 +47,10 @@ __all__ = ["main"]
 EXIT_OK: Final = 0
 EXIT_ERROR: Final = 1
 EXIT_USAGE: Final = 2
+EXIT_JOB_FAILED: Final = 3
+EXIT_TIMEOUT: Final = 4
+EXIT_INTERRUPTED: Final = 130
+OUTPUTS: Final = ("json", "table", "text")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -56,14 +68,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"personalize-lite {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     describe = commands.add_parser("describe", help="describe a batch inference job")
-    describe.add_argument("arn", help="the batch inference job ARN")
-    describe.add_argument("--region", help="AWS region (default: AWS_REGION, profile)")
-    describe.add_argument("--profile", help="named profile from ~/.aws/config")
-    describe.add_argument("--endpoint-url", help="override the endpoint URL")
-    describe.add_argument("--output", choices=["json"], default="json", help="output format")
-    describe.add_argument(
-        "--debug", action="store_true", help="DEBUG logging (redacted) and tracebacks"
+    _client_options(describe)
+    wait = commands.add_parser(
+        "wait",
+        help="wait until a batch inference job is ACTIVE (exit 3 if it fails, 4 on timeout)",
     )
+    _client_options(wait)
+    wait.add_argument(
+        "--interval", type=float, default=30.0, metavar="S", help="seconds between polls (30)"
+    )
+    wait.add_argument("--timeout", type=float, metavar="S", help="give up after S seconds")
     serve = commands.add_parser(
         "serve",
         help="run the local emulator (cassettes over HTTP, SigV4 checked)",
@@ -89,10 +103,128 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _client_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("arn", help="the batch inference job ARN")
+    command.add_argument("--output", choices=OUTPUTS, default="json", help="output format")
+    command.add_argument("--region", help="AWS region (default: AWS_REGION, profile)")
+    command.add_argument("--profile", help="named profile from ~/.aws/config")
+    command.add_argument("--endpoint-url", help="override the endpoint URL")
+    command.add_argument(
+        "--debug", action="store_true", help="DEBUG logging (redacted) and tracebacks"
+    )
+
+
 def job_json(job: BatchInferenceJob) -> str:
     """The shape ``aws personalize describe-batch-inference-job`` prints."""
     body = make_converter(timestamps="iso8601").unstructure(job)
     return json.dumps({"batchInferenceJob": body}, indent=4, ensure_ascii=False)
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value is not None else "-"
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
+
+
+def _elapsed(job: BatchInferenceJob, now: datetime) -> str:
+    """Created to last update for a finished job; created to now for a running one."""
+    if job.creation_date_time is None:
+        return "-"
+    end = job.last_updated_date_time if job.is_terminal else now
+    return _duration(((end or now) - job.creation_date_time).total_seconds())
+
+
+def _paths(job: BatchInferenceJob) -> tuple[str | None, str | None]:
+    source = job.job_input.s3_data_source.path if job.job_input else None
+    target = job.job_output.s3_data_destination.path if job.job_output else None
+    return source, target
+
+
+def job_table(job: BatchInferenceJob, now: datetime) -> str:
+    """A readable summary, one field a line."""
+    source, target = _paths(job)
+    rows = [
+        ("Name", job.job_name),
+        ("Status", job.status),
+        ("Mode", job.batch_inference_job_mode),
+        ("Solution version", job.solution_version_arn),
+        ("Input", source),
+        ("Output", target),
+        ("Created", _when(job.creation_date_time)),
+        ("Updated", _when(job.last_updated_date_time)),
+        ("Elapsed", _elapsed(job, now)),
+    ]
+    if job.failure_reason:
+        rows.append(("Failure reason", job.failure_reason))
+    return "\n".join(f"{label:<17} {value if value is not None else '-'}" for label, value in rows)
+
+
+def job_text(job: BatchInferenceJob) -> str:
+    """One tab-separated line for scripts (``None`` for a missing field, as the AWS CLI)."""
+    source, target = _paths(job)
+    fields = [
+        job.job_name,
+        job.status,
+        job.batch_inference_job_mode,
+        job.solution_version_arn,
+        source,
+        target,
+        job.creation_date_time.isoformat() if job.creation_date_time else None,
+        job.last_updated_date_time.isoformat() if job.last_updated_date_time else None,
+        job.failure_reason,
+    ]
+    return "\t".join(
+        "None" if f is None else f.replace("\t", " ").replace("\n", " ") for f in fields
+    )
+
+
+def _render(job: BatchInferenceJob, output: str) -> str:
+    if output == "table":
+        return job_table(job, datetime.now(timezone.utc))
+    if output == "text":
+        return job_text(job)
+    return job_json(job)
+
+
+class _Progress:
+    """``wait``'s progress on stderr: a live line on a terminal, else a line per change."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.live = stream.isatty()
+        self.started = time.monotonic()
+        self.status: str | None = None
+
+    def update(self, job: BatchInferenceJob) -> None:
+        self.status = job.status
+        if self.live:
+            self.redraw()
+        else:
+            stamp = datetime.now(timezone.utc).strftime("%H:%M:%S")
+            print(f"{stamp} {job.status}", file=self.stream, flush=True)
+
+    def redraw(self) -> None:
+        elapsed = _duration(time.monotonic() - self.started)
+        self.stream.write(f"\r\x1b[K{self.status or 'waiting'}  (elapsed {elapsed})")
+        self.stream.flush()
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep, refreshing the live line's elapsed time every second."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(1.0, left))
+            if self.live:
+                self.redraw()
+
+    def end(self) -> None:
+        if self.live:
+            self.stream.write("\n")
+            self.stream.flush()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -106,22 +238,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Only our own lines: third-party DEBUG output is not ours to vouch for.
         for name in ("httpx", "httpcore", "botocore", "hpack"):
             logging.getLogger(name).setLevel(logging.WARNING)
+    progress = _Progress(sys.stderr) if args.command == "wait" else None
     try:
         with PersonalizeClient(
             region=args.region,
             profile=args.profile,
             endpoint_url=args.endpoint_url,
-            allow_http=False,
+            sleep=progress.sleep if progress is not None else None,
         ) as client:
-            job = client.describe_batch_inference_job(args.arn)
+            if progress is None:
+                job = client.describe_batch_inference_job(args.arn)
+            else:
+                try:
+                    job = client.wait_for_batch_inference_job(
+                        args.arn,
+                        poll_interval=args.interval,
+                        timeout=args.timeout,
+                        on_update=progress.update,
+                    )
+                finally:
+                    progress.end()
     except (ParamValidationError, ConfigurationError, NoCredentialsError) as exc:
         return _fail(exc, EXIT_USAGE, debug=args.debug)
+    except BatchInferenceJobFailed as exc:
+        return _fail(exc, EXIT_JOB_FAILED, debug=args.debug)
+    except WaiterTimeoutError as exc:
+        return _fail(exc, EXIT_TIMEOUT, debug=args.debug)
     except PersonalizeError as exc:
         return _fail(exc, EXIT_ERROR, debug=args.debug)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    print(job_json(job))
+        print("personalize-lite: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    print(_render(job, args.output))
     return EXIT_OK
 
 
