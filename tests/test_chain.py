@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Generator, Iterator
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +22,7 @@ from personalize_lite import (
 )
 from personalize_lite.testing import FixtureServer
 from tests._plans import FakeClock
+from tests._sts_server import SOURCE, StsStandIn
 
 ARN = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/movie-recs-full"
 START = datetime(2030, 1, 1, tzinfo=timezone.utc)
@@ -259,3 +261,51 @@ async def test_refresh_windows_async(aws_env: dict[str, str]) -> None:
             except StopIteration:
                 break
     assert scenario.keys_used[-1] == "AKID2"
+
+
+# ------------------------------------------------ assume-role wiring of the default chain
+
+ROLE = "arn:aws:iam::123456789012:role/reader"
+
+
+def _client_through_sts(
+    aws_env: dict[str, str], sts: StsStandIn, fixture_server: FixtureServer, config: str, **env: str
+) -> str | None:
+    Path(aws_env["AWS_CONFIG_FILE"]).write_text(config, encoding="utf-8")
+    full_env = {**aws_env, "AWS_ENDPOINT_URL_STS": sts.url, **env}
+    with PersonalizeClient(
+        region="us-east-1", endpoint_url=fixture_server.url, profile="r", env=full_env
+    ) as client:
+        assert client.describe_batch_inference_job(ARN).status == "ACTIVE"
+        return getattr(client._ready().credentials.provider, "last_provider_name", None)
+
+
+def test_credential_source_environment_through_the_chain(
+    aws_env: dict[str, str], sts: StsStandIn, fixture_server: FixtureServer
+) -> None:
+    config = f"[profile r]\nrole_arn = {ROLE}\ncredential_source = Environment\n"
+    env = {
+        "AWS_ACCESS_KEY_ID": SOURCE.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": SOURCE.secret_access_key,
+    }
+    if SOURCE.session_token:
+        env["AWS_SESSION_TOKEN"] = SOURCE.session_token
+    # profile= is explicit, so the env provider is out of the chain: only the role's
+    # credential_source reads the environment.
+    assert _client_through_sts(aws_env, sts, fixture_server, config, **env) == "assume-role"
+    assert len(sts.requests) == 1
+    assert sts.problems == []  # signed with the environment's keys
+
+
+def test_source_profile_with_static_keys_through_the_chain(
+    aws_env: dict[str, str], sts: StsStandIn, fixture_server: FixtureServer
+) -> None:
+    config = (
+        f"[profile r]\nrole_arn = {ROLE}\nsource_profile = base\n"
+        f"[profile base]\naws_access_key_id = {SOURCE.access_key_id}\n"
+        f"aws_secret_access_key = {SOURCE.secret_access_key}\n"
+        + (f"aws_session_token = {SOURCE.session_token}\n" if SOURCE.session_token else "")
+    )
+    assert _client_through_sts(aws_env, sts, fixture_server, config) == "assume-role"
+    assert len(sts.requests) == 1
+    assert sts.problems == []
