@@ -35,7 +35,7 @@ from ._errors import (
     TransportError,
 )
 from ._imds import check_endpoint_url, parse_metadata_credentials
-from ._steps import Blocking, HttpRequest, HttpResponse, Plan, Send, Sleep
+from ._steps import Blocking, HttpRequest, Plan, send_with_retries
 
 __all__ = ["ALLOWED_HOSTS", "ECS_HOST", "ContainerProvider", "check_full_uri"]
 
@@ -147,24 +147,21 @@ class ContainerProvider:
         if token is not None:
             headers += (("Authorization", token),)
         request = HttpRequest(method="GET", url=url, headers=headers, body=b"")
-        problem = ""
-        for attempt in range(1, self.attempts + 1):
-            if attempt > 1:
-                yield Sleep(seconds=self.retry_sleep)
-            try:
-                response: HttpResponse = yield Send(
-                    request=request, attempt=attempt, timeout=self.timeout
-                )
-            except TransportError as exc:
-                problem = str(exc)
-                continue
-            if response.status_code != 200:
-                problem = f"HTTP {response.status_code}{_excerpt(response.body, token)}"
-                continue
-            if not _is_json(response.body):
-                problem = "the reply is not valid JSON"
-                continue
-            return parse_metadata_credentials(response.body, provider=self.name, source=url)
+        outcome = yield from send_with_retries(
+            request,
+            attempts=self.attempts,
+            timeout=self.timeout,
+            pause=self.retry_sleep,
+            retry=lambda r: r.status_code != 200 or not _is_json(r.body),
+        )
+        if isinstance(outcome, TransportError):
+            problem = str(outcome)
+        elif outcome.status_code != 200:
+            problem = f"HTTP {outcome.status_code}{_excerpt(outcome.body, token)}"
+        elif not _is_json(outcome.body):
+            problem = "the reply is not valid JSON"
+        else:
+            return parse_metadata_credentials(outcome.body, provider=self.name, source=url)
         tries = f"{self.attempts} attempt{'s' if self.attempts > 1 else ''}"
         raise CredentialRetrievalError(
             f"no credentials from {url} after {tries}: {problem}", provider=self.name

@@ -50,7 +50,7 @@ from ._errors import (
     ReadTimeoutError,
     TransportError,
 )
-from ._steps import HttpRequest, HttpResponse, Plan, Send, Sleep
+from ._steps import HttpRequest, HttpResponse, Plan, Send, Sleep, send_with_retries
 
 __all__ = [
     "IPV4_ENDPOINT",
@@ -410,24 +410,19 @@ class InstanceMetadataProvider:
         200) ``retry_if`` are retried after a short sleep. The last outcome is returned."""
         headers = ((_TOKEN_HEADER, token),) if token is not None else ()
         request = HttpRequest(method="GET", url=url, headers=headers, body=b"")
-        outcome: HttpResponse | TransportError | None = None
-        for attempt in range(1, config.attempts + 1):
-            if attempt > 1:
-                yield Sleep(seconds=self.RETRY_SLEEP)
-            try:
-                response: HttpResponse = yield Send(
-                    request=request, attempt=attempt, timeout=config.timeout
-                )
-            except TransportError as exc:
-                outcome = exc
-                continue
-            outcome = response
+
+        def again(response: HttpResponse) -> bool:
             if response.status_code >= 500:
-                continue
-            if response.status_code == 200 and retry_if is not None and retry_if(response):
-                continue
-            return response
-        assert outcome is not None  # attempts >= 1
+                return True
+            return response.status_code == 200 and retry_if is not None and retry_if(response)
+
+        outcome: HttpResponse | TransportError = yield from send_with_retries(
+            request,
+            attempts=config.attempts,
+            timeout=config.timeout,
+            pause=self.RETRY_SLEEP,
+            retry=again,
+        )
         return outcome
 
     def __repr__(self) -> str:

@@ -27,6 +27,8 @@ from typing import Any, TypeVar
 
 import attrs
 
+from ._errors import TransportError
+
 __all__ = [
     "Blocking",
     "Callback",
@@ -38,6 +40,7 @@ __all__ = [
     "Send",
     "Sleep",
     "Step",
+    "send_with_retries",
 ]
 
 T = TypeVar("T")
@@ -115,3 +118,30 @@ class Exclusive:
 Step = Send | Sleep | Blocking | Exclusive | Callback
 #: A plan yields steps, receives their outcome, and returns a T.
 Plan = Generator[Step, Any, T]
+
+
+def send_with_retries(
+    request: HttpRequest,
+    *,
+    attempts: int,
+    timeout: float | None,
+    pause: float,
+    retry: Callable[[HttpResponse], bool],
+) -> Plan[HttpResponse | TransportError]:
+    """Send ``request`` up to ``attempts`` times, pausing between tries, while the
+    transport fails or ``retry(response)`` is true; the last outcome is returned (never
+    raised). The small retry loop of the metadata and container credential providers."""
+    outcome: HttpResponse | TransportError | None = None
+    for attempt in range(1, attempts + 1):
+        if attempt > 1:
+            yield Sleep(seconds=pause)
+        try:
+            response: HttpResponse = yield Send(request=request, attempt=attempt, timeout=timeout)
+        except TransportError as exc:
+            outcome = exc
+            continue
+        outcome = response
+        if not retry(response):
+            return response
+    assert outcome is not None, "attempts must be >= 1"
+    return outcome
