@@ -82,7 +82,7 @@ class ClientOptions:
     """The client's keywords, as given."""
 
     region: str | None = None
-    credentials: object = None
+    credentials: Any = None
     profile: str | None = None
     endpoint_url: str | None = None
     use_fips: bool | None = None
@@ -123,8 +123,6 @@ def configure(
     new_id: Callable[[], str],
 ) -> Plan[CallContext]:
     """Resolve region, endpoint, retry settings and the credential provider."""
-    if options.retry is not None and not isinstance(options.retry, RetryConfig):
-        raise ConfigurationError(f"retry must be a RetryConfig, got {type(options.retry).__name__}")
     files = yield Blocking(fn=lambda: load_aws_files(env))
     settings = resolve_settings(
         env=env,
@@ -160,7 +158,7 @@ def configure(
         return clock() + skew.offset
 
     provider_ctx = ProviderContext(env=env, files=files, settings=settings, clock=now)
-    provider = as_provider(options.credentials, provider_ctx)  # type: ignore[arg-type]
+    provider = as_provider(options.credentials, provider_ctx)
     return CallContext(
         endpoint=endpoint,
         credentials=CredentialCache(provider, now),
