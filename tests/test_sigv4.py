@@ -6,11 +6,14 @@ import logging
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from personalize_lite import Credentials
-from personalize_lite._sigv4 import sign_headers
+from personalize_lite._sigv4 import SERVICE, sign_headers
 from tests._vectors import VECTORS, load_json
 
 CAPTURE = load_json("botocore-observed/capture_request.out.json")
@@ -157,3 +160,66 @@ def test_signing_time_is_the_injected_one() -> None:
     assert later["X-Amz-Date"] == "20300102T030405Z"
     assert "20300102/us-east-1/personalize/aws4_request" in later["Authorization"]
     assert first["Authorization"] != later["Authorization"]
+
+
+# Header names botocore treats specially or that SigV4 canonicalises: mixed case,
+# repeats, blacklisted (User-Agent, Expect), and values with runs of spaces.
+_NAMES = st.sampled_from(
+    ["X-Amz-Target", "Content-Type", "User-Agent", "x-custom", "X-CUSTOM", "Expect", "My-Header"]
+)
+_VALUES = st.text(alphabet="abc XYZ-_/=;:0123456789", max_size=24)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    headers=st.lists(st.tuples(_NAMES, _VALUES), max_size=6),
+    body=st.binary(max_size=64),
+    token=st.one_of(st.none(), st.text(alphabet="AZaz09+/=", min_size=1, max_size=40)),
+    region=st.sampled_from(["us-east-1", "eu-west-1", "cn-north-1", "us-gov-west-1"]),
+    when=st.datetimes(
+        min_value=datetime(2000, 1, 1),
+        max_value=datetime(2099, 12, 31),
+        timezones=st.just(timezone.utc),
+    ),
+    url=st.sampled_from(
+        [
+            "https://personalize.us-east-1.amazonaws.com/",
+            "http://127.0.0.1:8080/",
+            "https://[::1]:4443/",
+            "https://PERSONALIZE.example.COM:443/",
+        ]
+    ),
+)
+def test_same_bytes_as_botocore_add_auth(
+    headers: list[tuple[str, str]],
+    body: bytes,
+    token: str | None,
+    region: str,
+    when: datetime,
+    url: str,
+) -> None:
+    """Our signer's output equals ``SigV4Auth.add_auth`` on a real ``AWSRequest``:
+    the shortcuts around botocore's arithmetic (minimal request, cached key and host)
+    change nothing on the wire."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials as BotoCredentials
+
+    ours = sign_headers(
+        method="POST",
+        url=url,
+        headers=headers,
+        body=body,
+        credentials=Credentials(
+            access_key_id="AKIDEXAMPLE", secret_access_key=SUITE_SECRET, session_token=token
+        ),
+        region=region,
+        now=when,
+    )
+    request = AWSRequest(method="POST", url=url, data=body)
+    for name, value in headers:
+        request.headers[name] = value
+    signer = SigV4Auth(BotoCredentials("AKIDEXAMPLE", SUITE_SECRET, token), SERVICE, region)
+    with mock.patch("botocore.auth.get_current_datetime", return_value=when.replace(tzinfo=None)):
+        signer.add_auth(request)
+    assert ours == list(request.headers.items())

@@ -1,19 +1,36 @@
 """SigV4 signing through botocore's ``SigV4Auth``: the only module that imports botocore.
 
-We use botocore for the signature arithmetic only (``botocore.auth``,
-``botocore.awsrequest``). The signing time is an argument, never read here, and we call
-the signer's steps ourselves instead of ``add_auth``: that is what makes the time
-injectable, and it skips the DEBUG lines ``add_auth`` logs (the canonical request, which
-holds the session token, and the signature).
+We use botocore for the signature arithmetic only (``botocore.auth``). The signing time
+is an argument, never read here, and we call the signer's steps ourselves instead of
+``add_auth``: that is what makes the time injectable, and it skips the DEBUG lines
+``add_auth`` logs (the canonical request, which holds the session token, and the
+signature).
+
+What we do not take from botocore is the cost around its arithmetic (issue #6 measured
+it at about three quarters of our per-call CPU):
+
+* ``AWSRequest`` and botocore's ``HTTPHeaders`` (built on ``email.message``) are replaced
+  by :class:`_Request` and :class:`_Headers`, which carry exactly what the signer reads.
+  ``_Headers`` keeps botocore's semantics: names match case-insensitively, assignment
+  appends, deletion removes every value, and insertion order is the wire order.
+* ``headers_to_sign`` is computed once per request (botocore computes it twice), and the
+  ``host`` value once per URL, with botocore's own ``_host_from_url``.
+* The signing key (four HMACs over secret, date, region and service) is kept for the
+  last few (secret, date, region, service) tuples: it is a pure function of them, valid
+  for that UTC day only, and lives only in this process's memory, like the secret.
+
+``tests/test_sigv4.py`` checks the result byte for byte against ``SigV4Auth.add_auth`` on
+a real ``AWSRequest``, the captured botocore requests and the AWS SigV4 test suite.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth
-from botocore.awsrequest import AWSRequest
+from botocore.auth import SIGNED_HEADERS_BLACKLIST, SigV4Auth, _host_from_url
 
 from ._credentials import Credentials
 
@@ -22,6 +39,8 @@ __all__ = ["SERVICE", "sign_headers"]
 #: The SigV4 service name (the endpoint prefix) of Amazon Personalize.
 SERVICE = "personalize"
 
+_UNSIGNED: frozenset[str] = frozenset(SIGNED_HEADERS_BLACKLIST)
+
 
 class _Keys(NamedTuple):
     """The attribute names botocore's signer reads (``access_key``, ``secret_key``, ``token``)."""
@@ -29,6 +48,107 @@ class _Keys(NamedTuple):
     access_key: str
     secret_key: str
     token: str | None
+
+
+class _Headers:
+    """The slice of botocore's ``HTTPHeaders`` its signer uses, over a plain list."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: list[tuple[str, str]]) -> None:
+        self._items = items
+
+    def __contains__(self, name: object) -> bool:
+        lname = str(name).lower()
+        return any(key.lower() == lname for key, _ in self._items)
+
+    def __getitem__(self, name: str) -> str:
+        lname = name.lower()
+        for key, value in self._items:
+            if key.lower() == lname:
+                return value
+        raise KeyError(name)
+
+    def __setitem__(self, name: str, value: str) -> None:
+        self._items.append((name, value))
+
+    def __delitem__(self, name: str) -> None:
+        lname = name.lower()
+        self._items[:] = [item for item in self._items if item[0].lower() != lname]
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._items)
+
+
+class _SignedHeaders(dict[str, list[str]]):
+    """Lower-cased name -> values: what ``canonical_headers`` and ``signed_headers`` read."""
+
+    def get_all(self, name: str) -> list[str]:
+        return self[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+
+class _Request:
+    """The attributes of ``AWSRequest`` that ``SigV4Auth``'s steps read."""
+
+    __slots__ = ("_to_sign", "body", "context", "headers", "method", "params", "url")
+
+    def __init__(self, method: str, url: str, headers: _Headers, body: bytes) -> None:
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.params: dict[str, str] = {}
+        self.context: dict[str, Any] = {}
+        self._to_sign: _SignedHeaders | None = None
+
+
+@functools.lru_cache(maxsize=64)
+def _host(url: str) -> str:
+    return str(_host_from_url(url))
+
+
+@functools.lru_cache(maxsize=8)
+def _signing_key(secret: str, day: str, region: str, service: str) -> bytes:
+    """The key derivation of ``SigV4Auth.signature``, with botocore's own HMAC step
+    (``_sign`` reads nothing from its instance), kept per UTC day."""
+    sign = SigV4Auth._sign
+    k_date = sign(None, f"AWS4{secret}".encode(), day)
+    k_region = sign(None, k_date, region)
+    k_service = sign(None, k_region, service)
+    return bytes(sign(None, k_service, "aws4_request"))
+
+
+class _Signer(SigV4Auth):  # type: ignore[misc]  # botocore ships no type information
+    def headers_to_sign(self, request: _Request) -> _SignedHeaders:
+        """botocore's selection (lower-cased, minus its blacklist, plus ``host``), once."""
+        if request._to_sign is None:
+            selected = _SignedHeaders()
+            for name, value in request.headers.items():
+                lname = name.lower()
+                if lname not in _UNSIGNED:
+                    selected.setdefault(lname, []).append(value)
+            if "host" not in selected:
+                selected["host"] = [_host(request.url)]
+            request._to_sign = selected
+        return request._to_sign
+
+    def signature(self, string_to_sign: str, request: _Request) -> str:
+        key = _signing_key(
+            self.credentials.secret_key,
+            request.context["timestamp"][0:8],
+            self._region_name,
+            self._service_name,
+        )
+        return str(self._sign(key, string_to_sign, hex=True))
+
+
+def _timestamp(now: datetime) -> str:
+    """``SIGV4_TIMESTAMP`` (``%Y%m%dT%H%M%SZ``) of an aware time, without strftime."""
+    t = now.astimezone(timezone.utc)
+    return f"{t.year:04d}{t.month:02d}{t.day:02d}T{t.hour:02d}{t.minute:02d}{t.second:02d}Z"
 
 
 def sign_headers(
@@ -47,13 +167,12 @@ def sign_headers(
     keys = _Keys(
         credentials.access_key_id, credentials.secret_access_key, credentials.session_token
     )
-    signer = SigV4Auth(keys, service, region)
-    request = AWSRequest(method=method, url=url, data=body)
-    for name, value in headers:
-        request.headers[name] = value  # HTTPHeaders appends: repeated names are kept
-    request.context["timestamp"] = now.astimezone(timezone.utc).strftime(SIGV4_TIMESTAMP)
+    signer = _Signer(keys, service, region)
+    out = list(headers)
+    request = _Request(method, url, _Headers(out), body)
+    request.context["timestamp"] = _timestamp(now)
     signer._modify_request_before_signing(request)
     canonical = signer.canonical_request(request)
     signature = signer.signature(signer.string_to_sign(request, canonical), request)
     signer._inject_signature_to_request(request, signature)
-    return list(request.headers.items())
+    return out
