@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -179,7 +179,9 @@ _VALUES = st.text(alphabet="abc XYZ-_/=;:0123456789", max_size=24)
     when=st.datetimes(
         min_value=datetime(2000, 1, 1),
         max_value=datetime(2099, 12, 31),
-        timezones=st.just(timezone.utc),
+        timezones=st.sampled_from(
+            [timezone.utc, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]
+        ),
     ),
     url=st.sampled_from(
         [
@@ -220,6 +222,9 @@ def test_same_bytes_as_botocore_add_auth(
     for name, value in headers:
         request.headers[name] = value
     signer = SigV4Auth(BotoCredentials("AKIDEXAMPLE", SUITE_SECRET, token), SERVICE, region)
-    with mock.patch("botocore.auth.get_current_datetime", return_value=when.replace(tzinfo=None)):
+    with mock.patch(
+        "botocore.auth.get_current_datetime",
+        return_value=when.astimezone(timezone.utc).replace(tzinfo=None),
+    ):
         signer.add_auth(request)
     assert ours == list(request.headers.items())

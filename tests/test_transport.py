@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +21,7 @@ from personalize_lite import (
 from personalize_lite._transport import (
     TRANSPORT_EXCEPTIONS,
     _as_timeout,
+    invocation_id,
     map_transport_error,
     to_response,
     user_agent,
@@ -66,6 +69,34 @@ def test_response_headers_are_lower_cased_and_body_read() -> None:
     assert out.headers["x-amzn-requestid"] == "r"
     assert out.headers["x-amzn-errortype"] == "Oops"
     assert out.body == b"{}"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("Set-Cookie", "a=1"), ("X-Amzn-RequestId", "r"), ("set-cookie", "b=2")],
+        [("X-Note", "caf\u00e9".encode()), ("Date", "Sat, 28 Nov 2026 00:00:00 GMT")],
+        [("X-Latin", "\u00e9t\u00e9".encode("latin-1"))],
+        [],
+    ],
+)
+def test_response_headers_match_httpx_items(headers: list[tuple[str, Any]]) -> None:
+    """Same names, values, joining of repeats and decoding as ``httpx.Headers.items()``."""
+    resp = httpx.Response(200, headers=headers, content=b"{}", request=REQ)
+    assert to_response(resp).headers == dict(resp.headers.items())
+
+
+def test_invocation_ids_are_random_version_4_uuids() -> None:
+    ids = [invocation_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
+    # Every variant digit and every random hex digit shows up across 2000 draws.
+    assert {text[19] for text in ids} == set("89ab")
+    assert set("".join(text[:8] for text in ids)) == set("0123456789abcdef")
 
 
 def test_user_agent_names_us_httpx_and_python() -> None:

@@ -44,7 +44,7 @@ from ._json_protocol import (
     TARGET,
     decode_error,
     decode_job,
-    encode_request,
+    request_body,
     request_id_of,
     validate_arn,
 )
@@ -216,7 +216,7 @@ def _sign(
 
 def describe(ctx: CallContext, arn: object) -> Plan[BatchInferenceJob]:
     """The DescribeBatchInferenceJob plan."""
-    body = encode_request(validate_arn(arn))
+    body = request_body(arn)
     invocation_id = ctx.new_id()
     history: list[Attempt] = []
     last_cost: int | None = None

@@ -19,7 +19,8 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal, TypeVar
+from types import NoneType, UnionType
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 import attrs
 import cattrs
@@ -164,6 +165,30 @@ def _strict_float(value: Any, _: type) -> float:
     return float(value)
 
 
+def _is_optional(type_: Any) -> bool:
+    args = get_args(type_)
+    return get_origin(type_) in (Union, UnionType) and len(args) == 2 and NoneType in args
+
+
+def _optional_factory(conv: cattrs.Converter) -> Callable[[Any], Callable[[Any, Any], Any]]:
+    """``X | None`` fields: ``None`` stays ``None``, anything else goes to X's hook.
+
+    cattrs' generic union hook looks X's hook up again on every value (it was the
+    largest single cost of structuring a job); this resolves it once per type.
+    """
+
+    def factory(type_: Any) -> Callable[[Any, Any], Any]:
+        inner_type = next(arg for arg in get_args(type_) if arg is not NoneType)
+        inner = conv.get_structure_hook(inner_type)
+
+        def hook(value: Any, _: Any) -> Any:
+            return None if value is None else inner(value, inner_type)
+
+        return hook
+
+    return factory
+
+
 def _iso(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat()
 
@@ -186,6 +211,7 @@ def make_converter(
     conv.register_structure_hook(str, _strict_str)
     conv.register_structure_hook(int, _strict_int)
     conv.register_structure_hook(float, _strict_float)
+    conv.register_structure_hook_factory(_is_optional, _optional_factory(conv))
     conv.register_unstructure_hook(datetime, _iso if timestamps == "iso8601" else _epoch)
     for cls in _MODELS:
         fields = attrs.fields(cls)

@@ -10,6 +10,7 @@ status and a short message.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any, Final
@@ -35,6 +36,7 @@ __all__ = [
     "decode_error",
     "decode_job",
     "encode_request",
+    "request_body",
     "request_id_of",
     "validate_arn",
 ]
@@ -70,6 +72,19 @@ def validate_arn(arn: object) -> str:
 def encode_request(arn: str) -> bytes:
     """The request body, byte for byte as botocore's JSON serializer writes it."""
     return json.dumps({"batchInferenceJobArn": arn}).encode("utf-8")
+
+
+def request_body(arn: object) -> bytes:
+    """Validate ``arn`` and encode the request: the validated body is kept per ARN
+    (pollers ask for the same few jobs again and again); a bad ARN raises every time."""
+    if not isinstance(arn, str):
+        return encode_request(validate_arn(arn))  # raises ParamValidationError
+    return _request_body(arn)
+
+
+@functools.lru_cache(maxsize=256)
+def _request_body(arn: str) -> bytes:
+    return encode_request(validate_arn(arn))
 
 
 def request_id_of(response: HttpResponse) -> str | None:

@@ -26,11 +26,13 @@ a real ``AWSRequest``, the captured botocore requests and the AWS SigV4 test sui
 from __future__ import annotations
 
 import functools
+import math
+import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, NamedTuple
 
-from botocore.auth import SIGNED_HEADERS_BLACKLIST, SigV4Auth, _host_from_url
+from botocore.auth import SIGNED_HEADERS_BLACKLIST, SIGV4_TIMESTAMP, SigV4Auth, _host_from_url
 
 from ._credentials import Credentials
 
@@ -146,9 +148,13 @@ class _Signer(SigV4Auth):  # type: ignore[misc]  # botocore ships no type inform
 
 
 def _timestamp(now: datetime) -> str:
-    """``SIGV4_TIMESTAMP`` (``%Y%m%dT%H%M%SZ``) of an aware time, without strftime."""
-    t = now.astimezone(timezone.utc)
-    return f"{t.year:04d}{t.month:02d}{t.day:02d}T{t.hour:02d}{t.minute:02d}{t.second:02d}Z"
+    """``SIGV4_TIMESTAMP`` (``%Y%m%dT%H%M%SZ``) of an aware time: one format per second."""
+    return _format_second(math.floor(now.timestamp()))
+
+
+@functools.lru_cache(maxsize=4)
+def _format_second(epoch: int) -> str:
+    return time.strftime(SIGV4_TIMESTAMP, time.gmtime(epoch))
 
 
 def sign_headers(
