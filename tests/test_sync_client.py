@@ -804,7 +804,8 @@ def test_explicit_retry_config_beats_the_environment(aws_env: dict[str, str]) ->
 
 
 def test_the_sync_path_imports_no_async_transport(tmp_path: Path) -> None:
-    """aiohttp costs import time and memory: only the async client may load it."""
+    """aiohttp, asyncio and our async driver cost start-up time and memory: only the
+    async client may load them. subprocess is for credential_process only."""
     script = f"""
 import sys, httpx
 from personalize_lite import Credentials, PersonalizeClient
@@ -815,7 +816,9 @@ with PersonalizeClient(region="us-east-1", env={{"AWS_CONFIG_FILE": {str(tmp_pat
         credentials=Credentials(access_key_id="AKIDEXAMPLE", secret_access_key="x"),
         http_client=httpx.Client(transport=httpx.MockTransport(answer))) as client:
     assert client.describe_batch_inference_job({arn("job")!r}).status == "ACTIVE"
-loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("aiohttp", "httpx_aiohttp", "trio"))
+heavy = ("aiohttp", "httpx_aiohttp", "trio", "asyncio", "subprocess")
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in heavy)
+loaded += [m for m in ("personalize_lite._async_client",) if m in sys.modules]
 print(loaded)
 """
     out = subprocess.run(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import ssl
 import uuid
 from typing import Any
 
@@ -23,6 +24,7 @@ from personalize_lite._transport import (
     _as_timeout,
     invocation_id,
     map_transport_error,
+    tls_verify,
     to_response,
     user_agent,
 )
@@ -158,3 +160,31 @@ def test_non_aiohttp_causes_are_ignored() -> None:
     wrapped = httpx.ConnectTimeout("t", request=REQ)
     wrapped.__cause__ = _FakeAiohttpError("not from aiohttp")
     assert type(map_transport_error(wrapped)) is ConnectTimeoutError
+
+
+def test_https_endpoints_verify_with_httpx_defaults() -> None:
+    assert tls_verify("https://personalize.us-east-1.amazonaws.com") is True
+
+
+def test_http_endpoints_get_a_context_that_trusts_nothing() -> None:
+    """No CA bundle is loaded for a plain-HTTP endpoint (start-up cost), and the context
+    still demands a verified certificate, so any TLS attempt through it fails closed."""
+    context = tls_verify("http://127.0.0.1:8080")
+    assert isinstance(context, ssl.SSLContext)
+    assert context.verify_mode is ssl.CERT_REQUIRED
+    assert context.check_hostname is True
+    assert context.cert_store_stats()["x509_ca"] == 0
+
+
+@pytest.mark.parametrize(
+    ("endpoint_url", "loads_ca"),
+    [("http://127.0.0.1:8080", False), ("https://personalize.example.com", True)],
+)
+def test_clients_we_create_use_tls_verify(endpoint_url: str, loads_ca: bool) -> None:
+    env = {"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+    creds = personalize_lite.Credentials(access_key_id="AKIDEXAMPLE", secret_access_key="x")
+    with personalize_lite.PersonalizeClient(
+        region="us-east-1", endpoint_url=endpoint_url, env=env, credentials=creds
+    ) as client:
+        pool = client._client._transport._pool  # type: ignore[union-attr]
+        assert (pool._ssl_context.cert_store_stats()["x509_ca"] > 0) is loads_ca

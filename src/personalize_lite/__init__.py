@@ -1,9 +1,11 @@
 """personalize-lite: Amazon Personalize DescribeBatchInferenceJob, sync and async, without boto3.
 
-The public surface; the modules behind it are private.
+The public surface; the modules behind it are private. ``AsyncPersonalizeClient`` is
+imported on first use, so a sync program never loads asyncio or anyio.
 """
 
-from ._async_client import AsyncPersonalizeClient
+from typing import TYPE_CHECKING, Any
+
 from ._credentials import Credentials
 from ._errors import (
     AccessDeniedException,
@@ -43,6 +45,23 @@ from ._models import (
 from ._retry import Attempt, RetryConfig
 from ._sync_client import PersonalizeClient
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._async_client import AsyncPersonalizeClient
+
+
+def __getattr__(name: str) -> Any:
+    if name == "AsyncPersonalizeClient":
+        from ._async_client import AsyncPersonalizeClient
+
+        globals()[name] = AsyncPersonalizeClient
+        return AsyncPersonalizeClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "AccessDeniedException",

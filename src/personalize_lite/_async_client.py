@@ -27,6 +27,7 @@ from ._transport import (
     build_request,
     map_transport_error,
     resume,
+    tls_verify,
     to_response,
 )
 
@@ -43,7 +44,7 @@ def _running_asyncio() -> bool:
     return True
 
 
-def _new_http_client(timeout: httpx.Timeout) -> httpx.AsyncClient:
+def _new_http_client(timeout: httpx.Timeout, endpoint_url: str) -> httpx.AsyncClient:
     transport: httpx.AsyncBaseTransport | None = None
     if _running_asyncio():
         try:
@@ -52,7 +53,12 @@ def _new_http_client(timeout: httpx.Timeout) -> httpx.AsyncClient:
             pass
         else:
             transport = AiohttpTransport()
-    return httpx.AsyncClient(follow_redirects=False, timeout=timeout, transport=transport)
+    return httpx.AsyncClient(
+        follow_redirects=False,
+        timeout=timeout,
+        transport=transport,
+        verify=tls_verify(endpoint_url),
+    )
 
 
 class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
@@ -105,7 +111,7 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
             if self._context is None:
                 self._context = await self._run(self._configure_plan())
             if self._client is None:
-                self._client = _new_http_client(self._timeout)
+                self._client = _new_http_client(self._timeout, self._context.endpoint.url)
 
     async def _run(self, plan: Plan[T]) -> T:
         try:

@@ -9,7 +9,7 @@
   drift tests;
 * every structuring failure becomes :class:`ResponseParseError` naming the field path.
 
-Hooks are generated once, in :func:`make_converter`.
+Hooks are generated once per converter, the first time each model class is met.
 """
 
 from __future__ import annotations
@@ -213,24 +213,42 @@ def make_converter(
     conv.register_structure_hook(float, _strict_float)
     conv.register_structure_hook_factory(_is_optional, _optional_factory(conv))
     conv.register_unstructure_hook(datetime, _iso if timestamps == "iso8601" else _epoch)
-    for cls in _MODELS:
-        fields = attrs.fields(cls)
-        renames: dict[str, Any] = {f.name: override(rename=camel(f.name)) for f in fields}
-        omits: dict[str, Any] = {
+    # Factories, not hooks: cattrs generates (and compiles) each function the first time
+    # its class is met, so a process that only reads jobs never pays for unstructuring.
+    conv.register_structure_hook_factory(_is_model, _structure_factory(conv, strict=strict))
+    conv.register_unstructure_hook_factory(_is_model, _unstructure_factory(conv))
+    return conv
+
+
+def _is_model(type_: Any) -> bool:
+    return type_ in _MODELS
+
+
+def _renames(cls: type) -> dict[str, Any]:
+    return {f.name: override(rename=camel(f.name)) for f in attrs.fields(cls)}
+
+
+def _structure_factory(
+    conv: cattrs.Converter, *, strict: bool
+) -> Callable[[Any], Callable[[Any, Any], Any]]:
+    def factory(cls: Any) -> Callable[[Any, Any], Any]:
+        return _object_hook(
+            make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=strict, **_renames(cls))
+        )
+
+    return factory
+
+
+def _unstructure_factory(conv: cattrs.Converter) -> Callable[[Any], Callable[[Any], Any]]:
+    def factory(cls: Any) -> Callable[[Any], Any]:
+        omits = {
             f.name: override(rename=camel(f.name), omit_if_default=True)
-            for f in fields
+            for f in attrs.fields(cls)
             if f.default is None
         }
-        conv.register_structure_hook(
-            cls,
-            _object_hook(
-                make_dict_structure_fn(cls, conv, _cattrs_forbid_extra_keys=strict, **renames)
-            ),
-        )
-        conv.register_unstructure_hook(
-            cls, make_dict_unstructure_fn(cls, conv, **{**renames, **omits})
-        )
-    return conv
+        return make_dict_unstructure_fn(cls, conv, **{**_renames(cls), **omits})
+
+    return factory
 
 
 _DEFAULT: cattrs.Converter | None = None

@@ -32,16 +32,18 @@ from __future__ import annotations
 
 import json
 import shlex
-import subprocess
 import sys
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ._checks import positive_seconds
 from ._config import scoped_config
 from ._credentials import Credentials, ProviderContext, parse_expiration
 from ._errors import ConfigurationError, CredentialRetrievalError, ParamValidationError
 from ._steps import Blocking, Plan
+
+if TYPE_CHECKING:
+    import subprocess
 
 __all__ = ["DEFAULT_TIMEOUT", "ProcessProvider", "split_command"]
 
@@ -145,6 +147,8 @@ class ProcessProvider:
         if argv is None:
             return None
         program = argv[0]
+        import subprocess  # only when a credential_process is configured
+
         try:
             result: subprocess.CompletedProcess[bytes] = yield Blocking(
                 fn=lambda: _run(argv, self.timeout)
@@ -225,6 +229,8 @@ class ProcessProvider:
 
 def _run(argv: Sequence[str], timeout: float) -> subprocess.CompletedProcess[bytes]:
     """Run the command (blocking). No shell; os.environ is inherited."""
+    import subprocess
+
     return subprocess.run(  # noqa: S603 (the user's configured command, no shell)
         list(argv), capture_output=True, timeout=timeout, check=False
     )

@@ -25,9 +25,8 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from ._config import configured_endpoint_url
 from ._credentials import Credentials, ProviderContext, parse_expiration
@@ -42,6 +41,9 @@ from ._retry import classify
 from ._sigv4 import sign_headers
 from ._steps import HttpRequest, HttpResponse, Plan, Send, Sleep
 from ._version import __version__
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 __all__ = [
     "GLOBAL_ENDPOINT",
@@ -276,6 +278,8 @@ def _xml(body: bytes) -> ET.Element | None:
     DTD are refused: STS never sends one, and it is how entity expansion attacks start."""
     if b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper():
         return None
+    import xml.etree.ElementTree as ET  # only when STS is used: not on every start-up
+
     try:
         return ET.fromstring(body)  # noqa: S314 (no DTD, checked above; stdlib by design)
     except ET.ParseError:

@@ -18,6 +18,7 @@ from ._transport import (
     build_request,
     map_transport_error,
     resume,
+    tls_verify,
     to_response,
 )
 
@@ -43,7 +44,11 @@ class PersonalizeClient(BaseClient[httpx.Client]):
     def _setup(self) -> None:
         self._context = self._run(self._configure_plan())
         if self._client is None:
-            self._client = httpx.Client(follow_redirects=False, timeout=self._timeout)
+            self._client = httpx.Client(
+                follow_redirects=False,
+                timeout=self._timeout,
+                verify=tls_verify(self._context.endpoint.url),
+            )
 
     def describe_batch_inference_job(self, arn: str) -> BatchInferenceJob:
         """Describe one batch inference job by ARN."""
