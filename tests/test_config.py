@@ -866,3 +866,14 @@ def test_errors_belong_to_the_tree() -> None:
     assert issubclass(ConfigurationError, PersonalizeError)
     with pytest.raises(PersonalizeError):
         settings({"AWS_RETRY_MODE": "nope"})
+
+
+def test_ca_bundle_precedence() -> None:
+    """``AWS_CA_BUNDLE`` > the profile's ``ca_bundle`` > none, as botocore's config chain."""
+    config = "[default]\nca_bundle = /from/profile.pem\n"
+    assert settings(config=config).ca_bundle == "/from/profile.pem"
+    assert settings({"AWS_CA_BUNDLE": "/from/env.pem"}, config=config).ca_bundle == (
+        "/from/env.pem"
+    )
+    assert settings({"AWS_CA_BUNDLE": ""}, config=config).ca_bundle == "/from/profile.pem"
+    assert settings().ca_bundle is None

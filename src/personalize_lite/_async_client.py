@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import ssl
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
@@ -44,7 +45,7 @@ def _running_asyncio() -> bool:
     return True
 
 
-def _new_http_client(timeout: httpx.Timeout, endpoint_url: str) -> httpx.AsyncClient:
+def _new_http_client(timeout: httpx.Timeout, verify: ssl.SSLContext | bool) -> httpx.AsyncClient:
     transport: httpx.AsyncBaseTransport | None = None
     if _running_asyncio():
         try:
@@ -52,12 +53,12 @@ def _new_http_client(timeout: httpx.Timeout, endpoint_url: str) -> httpx.AsyncCl
         except ImportError:
             pass
         else:
-            transport = AiohttpTransport()
+            transport = AiohttpTransport(verify=verify)
     return httpx.AsyncClient(
         follow_redirects=False,
         timeout=timeout,
         transport=transport,
-        verify=tls_verify(endpoint_url),
+        verify=verify,
     )
 
 
@@ -111,7 +112,10 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
             if self._context is None:
                 self._context = await self._run(self._configure_plan())
             if self._client is None:
-                self._client = _new_http_client(self._timeout, self._context.endpoint.url)
+                self._client = _new_http_client(
+                    self._timeout,
+                    tls_verify(self._context.endpoint.url, ca_bundle=self._context.ca_bundle),
+                )
 
     async def _run(self, plan: Plan[T]) -> T:
         try:

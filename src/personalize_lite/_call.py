@@ -101,6 +101,8 @@ class CallContext:
     quota: RetryQuota | None
     skew: ClockSkew
     user_agent: str
+    #: ``AWS_CA_BUNDLE`` / profile ``ca_bundle``: the PEM file TLS is verified with.
+    ca_bundle: str | None = None
     clock: Callable[[], datetime]
     monotonic: Callable[[], float]
     jitter: Callable[[], float]
@@ -166,6 +168,7 @@ def configure(
         quota=RetryQuota() if retry.uses_quota else None,
         skew=skew,
         user_agent=f"{user_agent} cfg/retry-mode#{retry.mode}",
+        ca_bundle=settings.ca_bundle,
         clock=clock,
         monotonic=monotonic,
         jitter=jitter,

@@ -101,6 +101,8 @@ class Settings:
     use_dualstack: bool
     max_attempts: int | None
     retry_mode: str | None
+    #: A PEM bundle to verify TLS with instead of the default trust store.
+    ca_bundle: str | None = None
 
 
 # --------------------------------------------------------------------------- parsing
@@ -409,6 +411,7 @@ def resolve_settings(
       ``AWS_USE_DUALSTACK_ENDPOINT`` > profile ``use_fips_endpoint`` /
       ``use_dualstack_endpoint`` > False.
     * max_attempts / retry_mode: ``AWS_MAX_ATTEMPTS`` / ``AWS_RETRY_MODE`` > profile.
+    * ca_bundle: ``AWS_CA_BUNDLE`` > profile ``ca_bundle``.
 
     Empty environment variables count as unset. Booleans are ``true`` / ``false`` in any
     case; anything else raises ConfigurationError, as does a bad max_attempts or
@@ -463,6 +466,7 @@ def resolve_settings(
             env, "AWS_MAX_ATTEMPTS", scoped, "max_attempts", name, _parse_max_attempts
         ),
         retry_mode=_lookup(env, "AWS_RETRY_MODE", scoped, "retry_mode", name, _parse_retry_mode),
+        ca_bundle=_lookup(env, "AWS_CA_BUNDLE", scoped, "ca_bundle", name, _identity),
     )
 
 

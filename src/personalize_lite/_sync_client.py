@@ -47,7 +47,7 @@ class PersonalizeClient(BaseClient[httpx.Client]):
             self._client = httpx.Client(
                 follow_redirects=False,
                 timeout=self._timeout,
-                verify=tls_verify(self._context.endpoint.url),
+                verify=tls_verify(self._context.endpoint.url, ca_bundle=self._context.ca_bundle),
             )
 
     def describe_batch_inference_job(self, arn: str) -> BatchInferenceJob:

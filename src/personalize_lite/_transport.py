@@ -75,17 +75,29 @@ def invocation_id() -> str:
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
 
 
-def tls_verify(endpoint_url: str) -> ssl.SSLContext | bool:
-    """The ``verify=`` for the httpx client we create for ``endpoint_url``.
+def tls_verify(endpoint_url: str, *, ca_bundle: str | None = None) -> ssl.SSLContext | bool:
+    """The ``verify=`` for the httpx client we create for ``endpoint_url``. Never off:
+    there is no setting that disables verification (bring your own ``http_client`` for
+    that, knowingly).
 
-    ``https://``: ``True``, httpx's default (certifi, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``).
+    ``https://``: the ``ca_bundle`` file when one is configured (``AWS_CA_BUNDLE`` or the
+    profile's ``ca_bundle``, as botocore), else ``True``, httpx's default (certifi, or
+    ``SSL_CERT_FILE``/``SSL_CERT_DIR``).
     ``http://`` (loopback, or ``allow_http=True``): a context that trusts no certificate.
     There is no TLS to verify, loading the CA bundle was the largest part of our start-up
     (~80 ms of ~300 here), and should TLS ever be attempted through it (we never follow
     redirects) the handshake fails: it fails closed, never open.
     """
     if endpoint_url.startswith("https://"):
-        return True
+        if ca_bundle is None:
+            return True
+        try:
+            return ssl.create_default_context(cafile=ca_bundle)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigurationError(
+                f"cannot load the CA bundle {ca_bundle!r} (AWS_CA_BUNDLE or ca_bundle): "
+                f"{exc.strerror or exc}"
+            ) from None
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verify_mode CERT_REQUIRED, no trust roots
 
 
