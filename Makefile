@@ -3,9 +3,13 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The benchmark has its own venv: the package with its aiohttp extra, boto3, aiobotocore.
+BENCH_VENV  := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+BENCH_ARGS  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint types unit coverage clean
+.PHONY: help install run test lint types unit coverage clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -23,8 +27,8 @@ run: $(STAMP) ## start the local emulator (`personalize-lite serve`, SigV4 check
 		$(BIN)/python -m personalize_lite.testing.demo
 
 lint: $(STAMP) ## ruff lint and format check
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 types: $(STAMP) ## mypy --strict
 	$(BIN)/mypy
@@ -39,3 +43,16 @@ test: lint types unit ## everything CI runs: lint, types, tests
 
 clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage
+
+# One pip run, so that boto3 resolves to the botocore that aiobotocore pins.
+$(BENCH_STAMP): pyproject.toml bench/requirements.txt
+	$(PYTHON) -m venv --clear $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[aiohttp]' -r bench/requirements.txt
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP) ## against a local nginx: cold start, memory, µs/call vs boto3, aiobotocore, raw httpx (BENCH_ARGS=--quick)
+	@PATH="$$PATH:/usr/sbin:/usr/local/sbin:/sbin"; command -v nginx >/dev/null || \
+		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light || \
+		 DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx)
+	$(BENCH_VENV)/bin/python bench/run.py $(BENCH_ARGS)

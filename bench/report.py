@@ -1,0 +1,336 @@
+"""The report: medians over rounds, the results table, the machine, as markdown and JSON."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from server import nginx_version
+
+__all__ = ["Results", "document", "machine"]
+
+REPO = Path(__file__).resolve().parent.parent
+
+PACKAGES = (
+    "personalize-lite",
+    "httpx",
+    "httpcore",
+    "httpx-aiohttp",
+    "aiohttp",
+    "botocore",
+    "boto3",
+    "aiobotocore",
+    "attrs",
+    "cattrs",
+    "anyio",
+)
+
+
+@dataclass
+class Results:
+    #: case name -> one dict of metrics per round
+    samples: dict[str, list[dict[str, float]]] = field(default_factory=dict)
+    #: warnings raised while measuring (keep-alive, floor drift)
+    notes: set[str] = field(default_factory=set)
+
+    def median(self, case: str, metric: str) -> float:
+        return statistics.median(run[metric] for run in self.samples[case])
+
+    def medians(self) -> dict[str, dict[str, float]]:
+        return {
+            case: {metric: self.median(case, metric) for metric in runs[0]}
+            for case, runs in self.samples.items()
+        }
+
+    def as_json(
+        self, *, machine: dict[str, str], command: str, settings: str, duration: float
+    ) -> dict[str, object]:
+        return {
+            "command": command,
+            "settings": settings,
+            "duration_s": round(duration, 1),
+            "machine": machine,
+            "medians": self.medians(),
+            "samples": self.samples,
+            "notes": sorted(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A row of the table: ``metric`` of case ``ours`` against a reference and a floor."""
+
+    label: str
+    metric: str
+    ours: str
+    #: (case, name shown)
+    reference: tuple[str, str] | None
+    floor: tuple[str, str] | None
+    #: goals: ours / reference at most, ours / floor at most
+    max_vs_reference: float | None = None
+    max_vs_floor: float | None = None
+
+
+FIGURES = (
+    Figure(
+        "cold start (ms): import, client, 1 call",
+        "wall_ms",
+        "ours_cold",
+        ("boto3_cold", "boto3"),
+        ("httpx_cold", "httpx"),
+        max_vs_reference=0.60,
+    ),
+    Figure(
+        "peak RSS of that process (MiB)",
+        "peak_rss_mib",
+        "ours_cold",
+        ("boto3_cold", "boto3"),
+        ("httpx_cold", "httpx"),
+        max_vs_reference=0.75,
+    ),
+    Figure(
+        "sync µs/call",
+        "us_per_call",
+        "ours_sync",
+        ("boto3_sync", "boto3"),
+        ("httpx_sync", "httpx"),
+        max_vs_reference=0.55,
+        max_vs_floor=1.25,
+    ),
+    Figure(
+        "sync CPU µs/call",
+        "cpu_us_per_call",
+        "ours_sync",
+        ("boto3_sync", "boto3"),
+        ("httpx_sync", "httpx"),
+    ),
+    Figure(
+        "async µs/call, 50 in flight",
+        "us_per_call",
+        "ours_async",
+        ("aiobotocore_async", "aiobotocore"),
+        ("httpx_aiohttp_async", "httpx + AiohttpTransport"),
+        max_vs_reference=0.60,
+    ),
+    Figure(
+        "async CPU µs/call, 50 in flight",
+        "cpu_us_per_call",
+        "ours_async",
+        ("aiobotocore_async", "aiobotocore"),
+        ("httpx_aiohttp_async", "httpx + AiohttpTransport"),
+    ),
+    Figure(
+        "async µs/call, 50 in flight (orientation)",
+        "us_per_call",
+        "ours_async",
+        None,
+        ("httpx_async", "httpx default pool"),
+    ),
+    Figure(
+        "no network µs/call (MockTransport)",
+        "us_per_call",
+        "ours_mock",
+        None,
+        ("httpx_mock", "httpx"),
+    ),
+)
+
+SPLIT = (
+    ("body", "validate the ARN, encode the body (`request_body`)"),
+    ("sign", "SigV4 (`sign_headers`, clock read included)"),
+    ("decode", "decode the reply (`decode_job`: json.loads + cattrs)"),
+    ("httpx", "httpx over the MockTransport (the raw floor)"),
+    ("other", "the rest: plan, driver, credentials cache, ids, adapters"),
+)
+
+
+def _number(value: float) -> str:
+    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.1f}"
+
+
+def _goal(limit: float | None, ratio: float | None, what: str) -> tuple[str, str]:
+    if limit is None or ratio is None:
+        return "", ""
+    return f"≤ {limit:.2f}x {what}", "yes" if ratio <= limit else "**no**"
+
+
+def _row(figure: Figure, results: Results) -> list[str]:
+    ours = results.median(figure.ours, figure.metric)
+    cells = [figure.label, _number(ours)]
+    ratio_ref = ratio_floor = None
+    if figure.reference is None:
+        cells += ["—", "—"]
+    else:
+        case, name = figure.reference
+        reference = results.median(case, figure.metric)
+        ratio_ref = ours / reference
+        cells += [f"{_number(reference)} ({name})", f"{ratio_ref:.3f}"]
+    if figure.floor is None:
+        floor_cells = ["—", "—"]
+    else:
+        case, name = figure.floor
+        floor = results.median(case, figure.metric)
+        ratio_floor = ours / floor
+        floor_cells = [f"{_number(floor)} ({name})", f"{ratio_floor:.3f}"]
+    goals = [
+        _goal(figure.max_vs_reference, ratio_ref, "reference"),
+        _goal(figure.max_vs_floor, ratio_floor, "floor"),
+    ]
+    goals = [goal for goal in goals if goal[0]]
+    cells.append("; ".join(text for text, _ in goals) or "—")
+    cells.append("; ".join(met for _, met in goals) or "—")
+    return cells + floor_cells
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _main_metric(case: str, results: Results) -> str:
+    return "us_per_call" if "us_per_call" in results.samples[case][0] else "wall_ms"
+
+
+def document(
+    results: Results, *, machine: dict[str, str], command: str, settings: str, duration: float
+) -> str:
+    """The report, as markdown."""
+    lines = ["## Results", ""]
+    lines += _table(
+        [
+            "figure",
+            "ours",
+            "reference (boto3/aiobotocore)",
+            "ratio ours/reference",
+            "goal",
+            "met?",
+            "raw httpx floor",
+            "ours/floor",
+        ],
+        [_row(figure, results) for figure in FIGURES],
+    )
+    lines += [
+        "",
+        "Medians over rounds; ratios are ratios of medians. Orientation floors (cold start, "
+        "peak RSS): "
+        + "; ".join(
+            f"`{label}` {results.median(case, 'wall_ms'):.1f} ms, "
+            f"{results.median(case, 'peak_rss_mib'):.1f} MiB"
+            for case, label in (("python", "python -c pass"), ("import_httpx", "import httpx"))
+        )
+        + ".",
+        "",
+        "### `split_ours()`: no-network µs per call of personalize-lite, by piece",
+        "",
+    ]
+    lines += _table(
+        ["piece", "µs/call", "what"],
+        [["total", _number(results.median("ours_mock", "split.total")), "one mocked describe"]]
+        + [
+            [name, _number(results.median("ours_mock", f"split.{name}")), what]
+            for name, what in SPLIT
+        ],
+    )
+    lines += ["", "### Per case: spread over rounds, connections and requests per run", ""]
+    lines += _table(
+        ["case", "metric", "median", "min", "max", "(max-min)/median", "connections", "requests"],
+        [_spread_row(case, results) for case in results.samples],
+    )
+    if results.notes:
+        lines += ["", "### Warnings", ""] + [f"- {note}" for note in sorted(results.notes)]
+    lines += ["", "### Machine", ""]
+    lines += [f"- {name}: {value}" for name, value in machine.items()]
+    lines += [
+        f"- command: `{command}`",
+        f"- settings: {settings}",
+        f"- load average at end: {_load()}",
+        f"- total run time: {duration:.0f} s",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _spread_row(case: str, results: Results) -> list[str]:
+    metric = _main_metric(case, results)
+    values = [run[metric] for run in results.samples[case]]
+    median = statistics.median(values)
+    return [
+        case,
+        "µs/call" if metric == "us_per_call" else "ms",
+        _number(median),
+        _number(min(values)),
+        _number(max(values)),
+        f"{(max(values) - min(values)) / median:.0%}",
+        f"{results.median(case, 'connections'):.0f}",
+        f"{results.median(case, 'requests'):.0f}",
+    ]
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _os_name() -> str:
+    try:
+        release = platform.freedesktop_os_release()
+    except OSError:
+        return platform.system()
+    return release.get("PRETTY_NAME", platform.system())
+
+
+def _git(*args: str) -> str:
+    done = subprocess.run(  # noqa: S603 - fixed git arguments, no shell
+        ["git", "-C", str(REPO), *args],  # noqa: S607 - git from PATH
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def _source() -> str:
+    """The commit measured, and whether src/ had uncommitted changes."""
+    commit = _git("rev-parse", "--short", "HEAD")
+    if not commit:
+        return "not a git checkout"
+    dirty = _git("status", "--porcelain", "--", "src")
+    return f"git {commit}" + (" + uncommitted changes in src/" if dirty else "")
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _load() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def machine(nginx: str) -> dict[str, str]:
+    """Where and with what the benchmark runs."""
+    return {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "CPU": f"{_cpu_model()}, {os.cpu_count()} cores",
+        "OS": f"{_os_name()}, Linux {platform.release()}",
+        "load average at start": _load(),
+        "Python": f"{platform.python_implementation()} {platform.python_version()}",
+        "packages": ", ".join(f"{name} {_version(name)}" for name in PACKAGES),
+        "personalize-lite source": _source(),
+        "nginx": nginx_version(nginx),
+    }
