@@ -28,7 +28,6 @@ from __future__ import annotations
 import functools
 import math
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -53,43 +52,46 @@ class _Keys(NamedTuple):
 
 
 class _Headers:
-    """The slice of botocore's ``HTTPHeaders`` its signer uses, over a plain list."""
+    """The slice of botocore's ``HTTPHeaders`` its signer uses, over a plain list (with
+    the lower-cased names alongside, so that membership is one C-level list search)."""
 
-    __slots__ = ("_items",)
+    __slots__ = ("_items", "_names")
 
     def __init__(self, items: list[tuple[str, str]]) -> None:
         self._items = items
+        self._names = [name.lower() for name, _ in items]
 
     def __contains__(self, name: object) -> bool:
-        lname = str(name).lower()
-        return any(key.lower() == lname for key, _ in self._items)
+        return str(name).lower() in self._names
 
     def __getitem__(self, name: str) -> str:
         lname = name.lower()
-        for key, value in self._items:
-            if key.lower() == lname:
-                return value
-        raise KeyError(name)
+        if lname not in self._names:
+            raise KeyError(name)
+        return self._items[self._names.index(lname)][1]
 
     def __setitem__(self, name: str, value: str) -> None:
         self._items.append((name, value))
+        self._names.append(name.lower())
 
     def __delitem__(self, name: str) -> None:
         lname = name.lower()
-        self._items[:] = [item for item in self._items if item[0].lower() != lname]
+        kept = [
+            (item, low) for item, low in zip(self._items, self._names, strict=True) if low != lname
+        ]
+        self._items[:] = [item for item, _ in kept]
+        self._names[:] = [low for _, low in kept]
 
     def items(self) -> list[tuple[str, str]]:
         return list(self._items)
 
 
 class _SignedHeaders(dict[str, list[str]]):
-    """Lower-cased name -> values: what ``canonical_headers`` and ``signed_headers`` read."""
+    """Lower-cased name -> values (iterating gives the names, as botocore's signer
+    expects): what ``canonical_headers`` and ``signed_headers`` read."""
 
     def get_all(self, name: str) -> list[str]:
         return self[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.keys())
 
 
 class _Request:
