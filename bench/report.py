@@ -95,6 +95,21 @@ FIGURES = (
         max_vs_reference=0.75,
     ),
     Figure(
+        "cold start of the dependency floor (ms): raw call after importing botocore.auth, "
+        "attrs, cattrs",
+        "wall_ms",
+        "deps_cold",
+        ("boto3_cold", "boto3"),
+        ("httpx_cold", "httpx"),
+    ),
+    Figure(
+        "peak RSS of the dependency floor (MiB)",
+        "peak_rss_mib",
+        "deps_cold",
+        ("boto3_cold", "boto3"),
+        ("httpx_cold", "httpx"),
+    ),
+    Figure(
         "sync µs/call",
         "us_per_call",
         "ours_sync",
@@ -223,7 +238,14 @@ def document(
         + "; ".join(
             f"`{label}` {results.median(case, 'wall_ms'):.1f} ms, "
             f"{results.median(case, 'peak_rss_mib'):.1f} MiB"
-            for case, label in (("python", "python -c pass"), ("import_httpx", "import httpx"))
+            for case, label in (
+                ("python", "python -c pass"),
+                ("import_httpx", "import httpx"),
+                (
+                    "deps_cold",
+                    "dependency floor: the raw call after importing botocore.auth, attrs, cattrs",
+                ),
+            )
         )
         + ".",
         "",

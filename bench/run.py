@@ -78,6 +78,7 @@ COLD_CASES = (
     Case("ours_cold", "cold"),
     Case("boto3_cold", "cold"),
     Case("httpx_cold", "cold"),
+    Case("deps_cold", "cold"),
     Case("python", "cold", code="pass", max_connections=0),
     Case("import_httpx", "cold", code="import httpx", max_connections=0),
 )
