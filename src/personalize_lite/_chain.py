@@ -3,17 +3,19 @@
 boto3's order: environment, assume-role profile, web identity, SSO, shared credentials
 file, ``credential_process``, config file, container (ECS/EKS), instance metadata (IMDS).
 An explicitly given ``profile=`` leaves the environment out, as botocore does.
+
+The providers past the environment and the two files are imported and built when the
+chain first reaches them: a process with keys in its environment never loads the STS,
+SSO, process or metadata modules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import cast
+from typing import Any, cast
 
 import attrs
 
-from ._assume_role import AssumeRoleProvider, WebIdentityProvider
-from ._container import ContainerProvider
 from ._credentials import (
     CallableProvider,
     ChainProvider,
@@ -26,9 +28,7 @@ from ._credentials import (
     StaticProvider,
 )
 from ._errors import ConfigurationError, ParamValidationError
-from ._imds import InstanceMetadataProvider
-from ._process import ProcessProvider
-from ._sso import SSOProvider
+from ._steps import Plan
 
 __all__ = ["as_provider", "default_chain"]
 
@@ -45,20 +45,85 @@ def default_chain(ctx: ProviderContext) -> ChainProvider:
     else:
         providers.append(EnvProvider(ctx.env))
     providers += [
-        AssumeRoleProvider(
-            ctx,
-            credential_source_factory=lambda name: _credential_source(ctx, name),
-            source_profile_providers=lambda profile: _source_profile_providers(ctx, profile),
-        ),
-        WebIdentityProvider(ctx),
-        SSOProvider(ctx),
+        _Deferred("assume-role", lambda: _assume_role(ctx)),
+        _Deferred("assume-role-with-web-identity", lambda: _web_identity(ctx)),
+        _Deferred("sso", lambda: _sso(ctx)),
         SharedCredentialsProvider(ctx.files, settings.profile),
-        ProcessProvider(ctx),
+        _Deferred("custom-process", lambda: _process(ctx)),
         ConfigFileProvider(ctx.files, settings.profile),
-        ContainerProvider(ctx),
-        InstanceMetadataProvider(ctx),
+        _Deferred("container-role", lambda: _container(ctx)),
+        _Deferred("iam-role", lambda: _instance_metadata(ctx)),
     ]
     return ChainProvider(providers, skipped=skipped)
+
+
+class _Deferred:
+    """A chain link whose provider is imported and built the first time it is asked."""
+
+    def __init__(self, name: str, build: Callable[[], CredentialProvider]) -> None:
+        self.name = name
+        self._build = build
+        self._provider: CredentialProvider | None = None
+
+    @property
+    def provider(self) -> CredentialProvider:
+        if self._provider is None:
+            self._provider = self._build()
+            if self._provider.name != self.name:  # pragma: no cover - a wiring mistake
+                raise AssertionError(f"{self.name} built {self._provider.name}")
+        return self._provider
+
+    def load(self) -> Plan[Credentials | None]:
+        return (yield from self.provider.load())
+
+    def skip_reason(self) -> Any:
+        explain = getattr(self.provider, "skip_reason", None)
+        return explain() if callable(explain) else None
+
+    def __repr__(self) -> str:
+        return repr(self._provider) if self._provider is not None else f"<{self.name}>"
+
+
+def _assume_role(ctx: ProviderContext) -> CredentialProvider:
+    from ._assume_role import AssumeRoleProvider
+
+    return AssumeRoleProvider(
+        ctx,
+        credential_source_factory=lambda name: _credential_source(ctx, name),
+        source_profile_providers=lambda profile: _source_profile_providers(ctx, profile),
+    )
+
+
+def _web_identity(
+    ctx: ProviderContext, *, profile: str | None = None, use_env: bool = True
+) -> CredentialProvider:
+    from ._assume_role import WebIdentityProvider
+
+    return WebIdentityProvider(ctx, profile=profile, use_env=use_env)
+
+
+def _sso(ctx: ProviderContext) -> CredentialProvider:
+    from ._sso import SSOProvider
+
+    return SSOProvider(ctx)
+
+
+def _process(ctx: ProviderContext) -> CredentialProvider:
+    from ._process import ProcessProvider
+
+    return ProcessProvider(ctx)
+
+
+def _container(ctx: ProviderContext) -> CredentialProvider:
+    from ._container import ContainerProvider
+
+    return ContainerProvider(ctx)
+
+
+def _instance_metadata(ctx: ProviderContext) -> CredentialProvider:
+    from ._imds import InstanceMetadataProvider
+
+    return InstanceMetadataProvider(ctx)
 
 
 def _credential_source(ctx: ProviderContext, name: str) -> CredentialProvider:
@@ -66,9 +131,9 @@ def _credential_source(ctx: ProviderContext, name: str) -> CredentialProvider:
     if name == "Environment":
         return EnvProvider(ctx.env)
     if name == "Ec2InstanceMetadata":
-        return InstanceMetadataProvider(ctx)
+        return _instance_metadata(ctx)
     if name == "EcsContainer":
-        return ContainerProvider(ctx)
+        return _container(ctx)
     raise ConfigurationError(f"unsupported credential_source {name!r}")
 
 
@@ -77,10 +142,10 @@ def _source_profile_providers(ctx: ProviderContext, profile: str) -> Sequence[Cr
     identity, SSO, static keys, ``credential_process``, config-file keys."""
     scoped = attrs.evolve(ctx, settings=attrs.evolve(ctx.settings, profile=profile))
     return [
-        WebIdentityProvider(ctx, profile=profile, use_env=False),
-        SSOProvider(scoped),
+        _web_identity(ctx, profile=profile, use_env=False),
+        _sso(scoped),
         SharedCredentialsProvider(ctx.files, profile),
-        ProcessProvider(scoped),
+        _process(scoped),
         ConfigFileProvider(ctx.files, profile),
     ]
 
