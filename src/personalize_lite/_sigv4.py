@@ -13,8 +13,9 @@ it at about three quarters of our per-call CPU):
   by :class:`_Request` and :class:`_Headers`, which carry exactly what the signer reads.
   ``_Headers`` keeps botocore's semantics: names match case-insensitively, assignment
   appends, deletion removes every value, and insertion order is the wire order.
-* ``headers_to_sign`` is computed once per request (botocore computes it twice), and the
-  ``host`` value once per URL, with botocore's own ``_host_from_url``.
+* ``headers_to_sign`` and ``signed_headers`` are computed once per request (botocore
+  computes each twice); the ``host`` value and the canonical path once per URL, with
+  botocore's own ``_host_from_url`` and ``_normalize_url_path``.
 * The signing key (four HMACs over secret, date, region and service) is kept for the
   last few (secret, date, region, service) tuples: it is a pure function of them, valid
   for that UTC day only, and lives only in this process's memory, like the secret.
@@ -90,6 +91,13 @@ class _SignedHeaders(dict[str, list[str]]):
     """Lower-cased name -> values (iterating gives the names, as botocore's signer
     expects): what ``canonical_headers`` and ``signed_headers`` read."""
 
+    __slots__ = ("signed",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: botocore's ``signed_headers`` of this map, kept: the signer asks twice.
+        self.signed: str | None = None
+
     def get_all(self, name: str) -> list[str]:
         return self[name]
 
@@ -112,6 +120,12 @@ class _Request:
 @functools.lru_cache(maxsize=64)
 def _host(url: str) -> str:
     return str(_host_from_url(url))
+
+
+@functools.lru_cache(maxsize=32)
+def _normalized_path(path: str) -> str:
+    """botocore's canonical URI path (it reads nothing from its instance), per path."""
+    return str(SigV4Auth._normalize_url_path(None, path))
 
 
 @functools.lru_cache(maxsize=8)
@@ -138,6 +152,14 @@ class _Signer(SigV4Auth):  # type: ignore[misc]  # botocore ships no type inform
                 selected["host"] = [_host(request.url)]
             request._to_sign = selected
         return request._to_sign
+
+    def signed_headers(self, headers_to_sign: _SignedHeaders) -> str:
+        if headers_to_sign.signed is None:
+            headers_to_sign.signed = str(super().signed_headers(headers_to_sign))
+        return headers_to_sign.signed
+
+    def _normalize_url_path(self, path: str) -> str:
+        return _normalized_path(path)
 
     def signature(self, string_to_sign: str, request: _Request) -> str:
         key = _signing_key(
