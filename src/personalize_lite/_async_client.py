@@ -131,10 +131,26 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
                     assert self._client is not None
                     try:
                         request = build_request(self._client, step, self._timeout)
-                        value = to_response(
-                            await self._client.send(request, follow_redirects=False)
+                        response = await self._client.send(
+                            request, stream=True, follow_redirects=False
                         )
+                        # Read the body raw and let to_response decode it: httpx decoding
+                        # inside its async generators left them suspended when a corrupt
+                        # Content-Encoding raised (trio warns as it collects them).
+                        body: bytes | None = None
+                        try:
+                            if not response.is_stream_consumed:  # else read by the transport
+                                body = b"".join([chunk async for chunk in response.aiter_raw()])
+                        finally:
+                            await response.aclose()
+                        value = to_response(response, body)
                     except TRANSPORT_EXCEPTIONS as exc:
+                        error = map_transport_error(exc)
+                    except Exception as exc:
+                        # httpx-aiohttp re-raises the aiohttp errors it does not map (a
+                        # malformed reply's ClientResponseError); anything else is a bug.
+                        if not type(exc).__module__.startswith("aiohttp"):
+                            raise
                         error = map_transport_error(exc)
                 elif isinstance(step, Blocking):
                     try:

@@ -243,10 +243,15 @@ def build_request(
     )
 
 
-def to_response(response: httpx.Response) -> HttpResponse:
+def to_response(response: httpx.Response, body: bytes | None = None) -> HttpResponse:
     """Our response value: lower-case header names, repeated headers joined with ", "
     (as ``httpx.Headers.items()`` does, but deciding the header encoding once: httpx
-    recomputes it for every name and value)."""
+    recomputes it for every name and value).
+
+    ``body``: the still-encoded body when the driver read it raw (the async driver does);
+    a ``Content-Encoding`` is then decoded here, in plain synchronous code, and a corrupt
+    one raises ``httpx.DecodingError`` as ``response.content`` would. None: ``.content``.
+    """
     raw = response.headers
     encoding = raw.encoding
     headers: dict[str, str] = {}
@@ -254,17 +259,24 @@ def to_response(response: httpx.Response) -> HttpResponse:
         name = key.decode(encoding).lower()
         text = value.decode(encoding)
         headers[name] = f"{headers[name]}, {text}" if name in headers else text
-    return HttpResponse(status_code=response.status_code, headers=headers, body=response.content)
+    if body is None:
+        body = response.content
+    elif "content-encoding" in headers:
+        body = httpx.Response(response.status_code, headers=raw, content=body).content
+    return HttpResponse(status_code=response.status_code, headers=headers, body=body)
 
 
 def _aiohttp_error(exc: BaseException) -> TransportError | None:
-    """Classify the aiohttp exception behind an httpx-aiohttp error.
+    """Classify an aiohttp exception: ``exc`` itself, or the one behind an httpx-aiohttp
+    error.
 
     httpx-aiohttp maps every ``aiohttp.ClientConnectionError`` (refused connections and
     server hang-ups included) to ``httpx.ConnectTimeout``; the original exception, its
-    ``__cause__``, says what really happened. Matched by class name: no aiohttp import.
+    ``__cause__``, says what really happened. Errors it has no mapping for (the
+    ``ClientResponseError`` of a malformed reply) it re-raises as they are. Matched by
+    class name: no aiohttp import.
     """
-    cause = exc.__cause__
+    cause = exc if type(exc).__module__.startswith("aiohttp") else exc.__cause__
     if cause is None or not type(cause).__module__.startswith("aiohttp"):
         return None
     names = {cls.__name__ for cls in type(cause).__mro__}
@@ -278,6 +290,12 @@ def _aiohttp_error(exc: BaseException) -> TransportError | None:
     if names & {"ClientConnectionError", "ClientPayloadError"}:
         return ConnectionClosedError(
             f"connection failed mid-exchange ({type(cause).__name__}): {text}"
+        )
+    if names & {"ClientResponseError", "HttpProcessingError"}:
+        # aiohttp's parser refused the reply: a bad status line, header, length or chunk
+        # (httpx's own transport raises RemoteProtocolError, mapped the same way).
+        return ConnectionClosedError(
+            f"endpoint sent a malformed HTTP response ({type(cause).__name__}): {text}"
         )
     return None
 
