@@ -234,10 +234,12 @@ def _duration(section: Mapping[str, Any], profile: str) -> int | None:
         return None
     text = raw.strip()
     low, high = _DURATION_RANGE
-    if not (text.isascii() and text.isdigit() and low <= int(text) <= high):
+    # The length check first: int() refuses over 4300 digits with a bare ValueError.
+    if not (text.isascii() and text.isdigit() and len(text) <= 9 and low <= int(text) <= high):
+        shown = repr(raw) if len(raw) <= 40 else f"{raw[:37]!r}..."
         raise ConfigurationError(
             f"duration_seconds in profile {profile!r} must be a whole number of seconds "
-            f"from {low} to {high}, not {raw!r}"
+            f"from {low} to {high}, not {shown}"
         )
     return int(text)
 
@@ -298,6 +300,12 @@ class WebIdentityProvider:
                 f"{exc.strerror or type(exc).__name__}",
                 provider=self.name,
             ) from None
+        except ValueError:  # a NUL or a lone surrogate in the name: open() cannot take it
+            raise CredentialRetrievalError(
+                f"cannot read the web identity token file {path!r} ({path_from}): "
+                "not a usable file name",
+                provider=self.name,
+            ) from None
         if not isinstance(token, str) or not token:
             raise CredentialRetrievalError(
                 f"the web identity token file {path} ({path_from}) is empty",
@@ -331,6 +339,9 @@ def _read_token(path: str) -> str:
     if len(data) > _MAX_TOKEN_FILE:
         raise OSError(0, f"larger than {_MAX_TOKEN_FILE} bytes, not a token")
     try:
-        return data.decode("utf-8").strip()
+        text: str | None = data.decode("utf-8")
     except UnicodeDecodeError:
+        text = None
+    if text is None:  # raised here, not in the except block: that error holds the token
         raise OSError(0, "not UTF-8 text") from None
+    return text.strip()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import signal
 import sys
 import time
@@ -51,6 +52,23 @@ EXIT_JOB_FAILED: Final = 3
 EXIT_TIMEOUT: Final = 4
 EXIT_INTERRUPTED: Final = 130
 OUTPUTS: Final = ("json", "table", "text")
+#: C0 and C1 controls: what a reply's strings must not bring to a terminal (escape
+#: sequences can retitle, recolour or rewrite it) nor to a one-line error.
+_CONTROLS: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+_C1: Final = re.compile(r"[\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """``text`` with each run of control characters made one space."""
+    return _CONTROLS.sub(" ", text)
+
+
+def _write(text: str, stream: TextIO) -> None:
+    """Print ``text`` whatever the stream's encoding: what it cannot encode (a lone
+    surrogate from a reply's ``\\ud800``, or any character outside a legacy code page)
+    is written as a backslash escape."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    print(text.encode(encoding, "backslashreplace").decode(encoding), file=stream, flush=True)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -114,10 +132,10 @@ def _client_options(command: argparse.ArgumentParser) -> None:
     )
 
 
-def job_json(job: BatchInferenceJob) -> str:
+def job_json(job: BatchInferenceJob, *, ascii_only: bool = False) -> str:
     """The shape ``aws personalize describe-batch-inference-job`` prints."""
     body = make_converter(timestamps="iso8601").unstructure(job)
-    return json.dumps({"batchInferenceJob": body}, indent=4, ensure_ascii=False)
+    return json.dumps({"batchInferenceJob": body}, indent=4, ensure_ascii=ascii_only)
 
 
 def _when(value: datetime | None) -> str:
@@ -161,7 +179,9 @@ def job_table(job: BatchInferenceJob, now: datetime) -> str:
     ]
     if job.failure_reason:
         rows.append(("Failure reason", job.failure_reason))
-    return "\n".join(f"{label:<17} {value if value is not None else '-'}" for label, value in rows)
+    return "\n".join(
+        f"{label:<17} {_printable(value) if value is not None else '-'}" for label, value in rows
+    )
 
 
 def job_text(job: BatchInferenceJob) -> str:
@@ -178,17 +198,22 @@ def job_text(job: BatchInferenceJob) -> str:
         job.last_updated_date_time.isoformat() if job.last_updated_date_time else None,
         job.failure_reason,
     ]
-    return "\t".join(
-        "None" if f is None else f.replace("\t", " ").replace("\n", " ") for f in fields
-    )
+    return "\t".join("None" if f is None else _printable(f) for f in fields)
 
 
-def _render(job: BatchInferenceJob, output: str) -> str:
+def _render(job: BatchInferenceJob, output: str, encoding: str) -> str:
     if output == "table":
         return job_table(job, datetime.now(timezone.utc))
     if output == "text":
         return job_text(job)
-    return job_json(job)
+    text = job_json(job)
+    # Characters stdout cannot take (a lone surrogate, or anything beyond a legacy code
+    # page) are written as JSON's own \u escapes, so the output stays valid JSON; so are
+    # DEL and the C1 controls, which json.dumps leaves raw (U+009B starts an escape
+    # sequence on some terminals). Outside strings JSON text is ASCII: this is safe.
+    if text.encode(encoding, "replace").decode(encoding) != text:
+        text = job_json(job, ascii_only=True)
+    return _C1.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 class _Progress:
@@ -206,11 +231,12 @@ class _Progress:
             self.redraw()
         else:
             stamp = datetime.now(timezone.utc).strftime("%H:%M:%S")
-            print(f"{stamp} {job.status}", file=self.stream, flush=True)
+            _write(f"{stamp} {_printable(job.status or '')}", self.stream)
 
     def redraw(self) -> None:
         elapsed = _duration(time.monotonic() - self.started)
-        self.stream.write(f"\r\x1b[K{self.status or 'waiting'}  (elapsed {elapsed})")
+        status = _printable(self.status or "waiting")
+        self.stream.write(f"\r\x1b[K{status}  (elapsed {elapsed})")
         self.stream.flush()
 
     def sleep(self, seconds: float) -> None:
@@ -269,7 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("personalize-lite: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    print(_render(job, args.output))
+    _write(_render(job, args.output, getattr(sys.stdout, "encoding", None) or "utf-8"), sys.stdout)
     return EXIT_OK
 
 
@@ -277,7 +303,8 @@ def _fail(exc: PersonalizeError, code: int, *, debug: bool) -> int:
     if debug:
         logging.getLogger("personalize_lite").exception("command failed")
     text = str(exc) if isinstance(exc, PersonalizeServiceError) else f"{type(exc).__name__}: {exc}"
-    print(f"personalize-lite: error: {text}", file=sys.stderr)
+    # One line, without a reply's escape sequences, in any encoding.
+    _write(f"personalize-lite: error: {_printable(text).strip()}", sys.stderr)
     return code
 
 

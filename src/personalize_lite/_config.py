@@ -79,8 +79,9 @@ class AwsFiles:
     ``"profile dev"``, ``"services local"``), to their values. A missing file is empty.
     """
 
-    config: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
-    credentials: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    #: The contents stay out of the repr: either file may hold secret keys.
+    config: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, repr=False)
+    credentials: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict, repr=False)
     config_path: str = ""
     credentials_path: str = ""
 
@@ -119,7 +120,13 @@ def parse_ini(text: str, *, path: str) -> dict[str, dict[str, Any]]:
     try:
         parser.read_string(text, source=path)
     except configparser.Error as exc:
-        raise ConfigurationError(_describe_parse_error(exc, path)) from None
+        problem: str | None = _describe_parse_error(exc, path)
+    else:
+        problem = None
+    # Raised outside the except block: configparser's errors quote the offending line
+    # (a secret key, perhaps), and would ride along as __context__.
+    if problem is not None:
+        raise ConfigurationError(problem) from None
     result: dict[str, dict[str, Any]] = {}
     for section in parser.sections():
         values: dict[str, Any] = {}
@@ -234,6 +241,8 @@ def _read_text(path: str) -> str:
         return ""
     except OSError as exc:
         raise ConfigurationError(f"Cannot read {path}: {exc.strerror or exc}") from exc
+    except ValueError:  # a NUL or a lone surrogate: no file can have this name
+        raise ConfigurationError(f"Cannot read {path!r}: not a usable file name") from None
     if stat.S_ISDIR(info.st_mode):
         raise ConfigurationError(f"Cannot read {path}: it is a directory, not a file")
     if not stat.S_ISREG(info.st_mode):
@@ -251,11 +260,23 @@ def _read_text(path: str) -> str:
             "which is not a plausible AWS config file"
         )
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        bad_byte: int | None = exc.start
+    else:
+        bad_byte = None
+    # Raised outside the except block: the decoding error, which holds the whole file
+    # (secret keys included), must not ride along as __context__.
+    if bad_byte is not None:
         raise ConfigurationError(
-            f"Cannot read {path}: not UTF-8 text (invalid byte at offset {exc.start})"
+            f"Cannot read {path}: not UTF-8 text (invalid byte at offset {bad_byte})"
         ) from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ConfigurationError(
+            f"Cannot read {path}: line {line} contains a NUL byte (not a text file)"
+        )
+    return text
 
 
 # --------------------------------------------------------------------------- profiles
@@ -353,8 +374,12 @@ def _parse_bool(value: str, *, what: str) -> bool:
 
 def _parse_max_attempts(value: str, *, what: str) -> int:
     text = value.strip()
-    if not text.isascii() or not text.isdigit() or int(text) < 1:
-        raise ConfigurationError(f"{what} must be a whole number >= 1, not {value!r}")
+    # At most 9 digits: int() refuses strings of over 4300 digits with a bare ValueError.
+    if not text.isascii() or not text.isdigit() or len(text) > 9 or int(text) < 1:
+        shown = repr(value) if len(value) <= 40 else f"{value[:37]!r}..."
+        raise ConfigurationError(
+            f"{what} must be a whole number >= 1 (9 digits at most), not {shown}"
+        )
     return int(text)
 
 

@@ -49,7 +49,7 @@ _RELATIVE_URI: Final = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
 _FULL_URI: Final = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
 _AUTH_TOKEN: Final = "AWS_CONTAINER_AUTHORIZATION_TOKEN"  # noqa: S105 (a variable name)
 _AUTH_TOKEN_FILE: Final = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"  # noqa: S105
-_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+_CONTROL = re.compile("[\x00-\x20\x7f\ud800-\udfff]")  # lone surrogates: undecodable bytes
 #: What httpx can send as a header value: printable ASCII, spaces and tabs.
 _HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 _MAX_EXCERPT = 200
@@ -172,17 +172,22 @@ class ContainerProvider:
         path = self._env.get(_AUTH_TOKEN_FILE)
         if path:
             source = f"{_AUTH_TOKEN_FILE} ({path})"
+            problem = None
             try:
                 token: str = yield Blocking(fn=functools.partial(_read_token_file, path))
-            except UnicodeDecodeError:  # its message and object hold token bytes
-                raise CredentialRetrievalError(
-                    f"cannot read {source}: not UTF-8 text", provider=self.name
-                ) from None
+            except UnicodeDecodeError:  # its message and object hold token bytes: dropped
+                problem = "not UTF-8 text"
+            except ValueError:  # a NUL or a lone surrogate in the name
+                problem = "not a usable file name"
             except OSError as exc:
                 raise CredentialRetrievalError(
                     f"cannot read {source}: {exc.strerror or type(exc).__name__}",
                     provider=self.name,
                 ) from exc
+            if problem is not None:  # raised here, so the error is not its __context__
+                raise CredentialRetrievalError(
+                    f"cannot read {source}: {problem}", provider=self.name
+                ) from None
         else:
             env_token = self._env.get(_AUTH_TOKEN)
             if env_token is None:

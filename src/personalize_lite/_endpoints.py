@@ -213,6 +213,8 @@ def _normalize_fips_region(region: str) -> tuple[str, bool]:
 # --- endpoint URLs --------------------------------------------------------------------
 
 _HOST_LABEL_RE: Final = re.compile(r"\A[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\Z")
+#: What httpx takes for an IPv4 address (and then refuses unless it is a valid one).
+_IPV4_STYLE_RE: Final = re.compile(r"\A[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+\Z")
 _PORT_RE: Final = re.compile(r"\A[0-9]{1,5}\Z")
 
 
@@ -239,6 +241,14 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _is_ipv4(host: str) -> bool:
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _check_host(host: str, *, bracketed: bool, shown: str) -> None:
     if bracketed:
         try:
@@ -251,7 +261,11 @@ def _check_host(host: str, *, bracketed: bool, shown: str) -> None:
     if not host:
         raise ConfigurationError(f"Invalid endpoint_url {shown}: it has no host")
     name = host[:-1] if host.endswith(".") else host
-    if len(name) > 253 or not all(_HOST_LABEL_RE.match(label) for label in name.split(".")):
+    if (
+        len(name) > 253
+        or not all(_HOST_LABEL_RE.match(label) for label in name.split("."))
+        or (_IPV4_STYLE_RE.match(host) and not _is_ipv4(host))  # 0000.0.0.0, 1.2.3.256
+    ):
         raise ConfigurationError(
             f"Invalid endpoint_url {shown}: {host!r} is not a valid host name or IPv4 address "
             "(IPv6 addresses go in brackets: https://[::1]:8443)"

@@ -29,6 +29,7 @@ Outcomes:
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import math
@@ -81,6 +82,11 @@ REQUIRED_FIELDS: Final = ("AccessKeyId", "SecretAccessKey", "Token", "Expiration
 _ROLE_NAME = re.compile(r"[A-Za-z0-9+=,.@_-]{1,128}")
 #: Characters that make a URL unsafe to use (botocore's ``UNSAFE_URL_CHARS`` and more).
 _UNSAFE_URL = re.compile(r"[\x00-\x20\x7f]")
+#: What httpx takes for an IPv4 address (and refuses unless it is a valid one).
+_IPV4_STYLE = re.compile(r"\A[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+\Z")
+#: Brackets in the authority may only enclose the whole host (``[::1]:8080``): urlsplit
+#: reads ``a]b[::1`` as host ``::1``, httpx reads it otherwise.
+_BRACKETED_HOST = re.compile(r"\A\[[^\[\]]+\](?::[0-9]*)?\Z")
 #: A token IMDS hands out is printable ASCII.
 _HEADER_VALUE = re.compile(r"[\x21-\x7e]+")
 _MAX_EXCERPT = 200
@@ -89,10 +95,15 @@ _MAX_EXCERPT = 200
 def check_endpoint_url(url: str, *, what: str) -> str:
     """Return ``url`` if it is an http(s) URL with a host, else raise ConfigurationError
     naming ``what`` (where the URL came from)."""
-    if _UNSAFE_URL.search(url):
-        raise ConfigurationError(f"{what} must be a URL without spaces or control characters")
-    parts = urlsplit(url)
+    # Non-ASCII (lone surrogates from undecodable environment bytes included) is refused:
+    # httpx's IDNA encoding would fail on the request, outside the error tree.
+    if _UNSAFE_URL.search(url) or not url.isascii():
+        raise ConfigurationError(
+            f"{what} must be an ASCII URL without spaces or control characters "
+            "(international host names in their xn-- form)"
+        )
     try:
+        parts = urlsplit(url)  # raises ValueError for an unclosed or invalid [IPv6]
         host = parts.hostname
         parts.port  # noqa: B018 (validates the port)
     except ValueError as exc:
@@ -101,6 +112,14 @@ def check_endpoint_url(url: str, *, what: str) -> str:
         raise ConfigurationError(f"{what} must be an http:// or https:// URL, not {url!r}")
     if not host:
         raise ConfigurationError(f"{what} must name a host: {url!r}")
+    authority = parts.netloc.rpartition("@")[2]
+    if ("[" in authority or "]" in authority) and not _BRACKETED_HOST.match(authority):
+        raise ConfigurationError(f"{what} has brackets that are not around the host: {url!r}")
+    if _IPV4_STYLE.match(host):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            raise ConfigurationError(f"{what} names {host!r}, not a valid IPv4 address") from None
     return url
 
 
@@ -113,16 +132,20 @@ def parse_metadata_credentials(body: bytes, *, provider: str, source: str) -> Cr
     def fail(problem: str) -> CredentialRetrievalError:
         return CredentialRetrievalError(f"{source} {problem}", provider=provider)
 
+    # The decoding errors hold the document (the secret key): they are never chained,
+    # and the error is raised after the except blocks so they are not its __context__.
+    problem = None
     try:
         data = json.loads(body)
     except json.JSONDecodeError as exc:
-        # The exception holds the document: never chain it.
-        raise fail(
+        problem = (
             f"returned a credentials document that is not valid JSON "
             f"(line {exc.lineno} column {exc.colno}; truncated?)"
-        ) from None
+        )
     except ValueError:  # UnicodeDecodeError
-        raise fail("returned a credentials document that is not UTF-8 JSON") from None
+        problem = "returned a credentials document that is not UTF-8 JSON"
+    if problem is not None:
+        raise fail(problem) from None
     if not isinstance(data, dict):
         raise fail(f"returned JSON {type(data).__name__}, expected an object with credentials")
     code = data.get("Code", "Success")
@@ -219,8 +242,10 @@ def _attempts(found: tuple[str, str] | None) -> int:
         return 1
     value, where = found
     text = value.strip()
-    if not text.isascii() or not text.isdigit() or int(text) < 1:
-        raise ConfigurationError(f"{where} must be a whole number >= 1, not {value!r}")
+    # At most 9 digits: int() refuses strings of over 4300 digits with a bare ValueError.
+    if not text.isascii() or not text.isdigit() or len(text) > 9 or int(text) < 1:
+        shown = repr(value) if len(value) <= 40 else f"{value[:37]!r}..."
+        raise ConfigurationError(f"{where} must be a whole number >= 1, not {shown}")
     return int(text)
 
 

@@ -19,7 +19,9 @@ Differences from botocore, on purpose:
   :data:`DEFAULT_TIMEOUT` seconds (the ``timeout=`` keyword) and raise
   :class:`CredentialRetrievalError`, so a stuck command cannot hang a client.
 * Errors never quote stdout (it holds the secret key) and quote at most the first
-  200 characters of stderr; botocore puts all of stderr in its message.
+  200 characters of stderr, with the command's arguments, the secrets of its output and
+  of its last credentials, and the values of credential-like fields (``set -x`` echoes)
+  masked; botocore puts all of stderr in its message.
 * A command that cannot be started, output that is not JSON or not UTF-8, and values
   that are not usable credentials are all a :class:`CredentialRetrievalError` naming
   what is wrong (botocore lets ``OSError``, ``JSONDecodeError``... escape).
@@ -31,6 +33,7 @@ Differences from botocore, on purpose:
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import sys
 from collections.abc import Sequence
@@ -116,6 +119,9 @@ class ProcessProvider:
         self._ctx = ctx
         self.profile = ctx.settings.profile
         self.timeout = positive_seconds(timeout)
+        #: The secrets of the last credentials the command gave: masked should a later
+        #: run, failing, echo them on stderr.
+        self._issued: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         # The command is left out: its arguments may hold secrets.
@@ -171,18 +177,27 @@ class ProcessProvider:
                 if result.returncode < 0
                 else f"exited with code {result.returncode}"
             )
-            raise self._fail(f"{_KEY} {program!r} {how}{_stderr_excerpt(result.stderr)}")
-        return self._parse(result.stdout, program)
+            excerpt = _stderr_excerpt(result.stderr, [*argv, *self._issued], result.stdout)
+            raise self._fail(f"{_KEY} {program!r} {how}{excerpt}")
+        credentials = self._parse(result.stdout, program)
+        self._issued = tuple(
+            s for s in (credentials.secret_access_key, credentials.session_token) if s
+        )
+        return credentials
 
     def _parse(self, stdout: bytes, program: str) -> Credentials:
         source = f"the output of {_KEY} {program!r}"
+        # Errors are raised after the except blocks, never in them: the decoding errors
+        # hold the output (the secret key), and would ride along as __context__.
+        problem = None
         try:
             parsed = json.loads(stdout.decode("utf-8"))
         except UnicodeDecodeError:
-            raise self._fail(f"{source} is not UTF-8 text") from None
-        except ValueError:
-            # The decoder's message may quote the output: left out.
-            raise self._fail(f"{source} is not JSON") from None
+            problem = "is not UTF-8 text"
+        except ValueError:  # the decoder's message may quote the output: left out
+            problem = "is not JSON"
+        if problem is not None:
+            raise self._fail(f"{source} {problem}") from None
         if not isinstance(parsed, dict):
             raise self._fail(f"{source} is not a JSON object")
         version = parsed.get("Version")
@@ -236,11 +251,48 @@ def _run(argv: Sequence[str], timeout: float) -> subprocess.CompletedProcess[byt
     )
 
 
-def _stderr_excerpt(stderr: bytes) -> str:
-    """``": <first line(s) of stderr>"``, at most 200 characters; empty if none."""
+#: A credential field and its value, as JSON (``"SecretAccessKey": "..."``), INI or shell
+#: (``aws_session_token=...``) would write it: the value is masked in quoted stderr.
+_SECRET_FIELD: Final = re.compile(
+    r"""((?:secret|token|password)[\w-]*["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;}'"]+)""",
+    re.IGNORECASE,
+)
+#: Shorter arguments are not masked in quoted stderr (``-v``, ``--json``, ``prod``).
+_MIN_MASKED: Final = 8
+
+
+def _known_secrets(argv: Sequence[str], stdout: bytes) -> list[str]:
+    """What a failing command's stderr must not show: its arguments (the configured
+    command may hold a secret, which is why a ProcessProvider's repr leaves it out; the
+    provider appends the secrets of the command's last credentials) and the secret values
+    of whatever credentials it wrote on stdout before failing."""
+    found = []
+    for arg in argv[1:]:
+        value = arg.partition("=")[2] if arg.startswith("-") and "=" in arg else arg
+        if len(value) >= _MIN_MASKED and not value.startswith("-"):
+            found.append(value)
+    try:
+        parsed = json.loads(stdout)
+    except ValueError:  # not JSON (UnicodeDecodeError included): nothing to learn
+        parsed = None
+    if isinstance(parsed, dict):
+        for key in ("SecretAccessKey", "SessionToken"):
+            printed = parsed.get(key)
+            if isinstance(printed, str) and printed:
+                found.append(printed)
+    return sorted(found, key=len, reverse=True)
+
+
+def _stderr_excerpt(stderr: bytes, argv: Sequence[str] = (), stdout: bytes = b"") -> str:
+    """``": <first line(s) of stderr>"``, at most 200 characters; empty if none. The
+    command's arguments, the secrets it printed on stdout, and the values of credential
+    fields (a script run with ``set -x`` echoes the JSON it prints) are masked."""
     text = stderr.decode("utf-8", errors="replace").strip()
     if not text:
         return ""
+    for secret in _known_secrets(argv, stdout):
+        text = text.replace(secret, "***")
+    text = _SECRET_FIELD.sub(lambda found: found.group(1) + "***", text)
     text = " | ".join(line.strip() for line in text.splitlines() if line.strip())
     if len(text) > _STDERR_LIMIT:
         text = text[: _STDERR_LIMIT - 3] + "..."

@@ -78,6 +78,8 @@ _MAX_TOKEN_FILE: Final = 1024 * 1024
 _BEARER_HEADER: Final = "x-amz-sso_bearer_token"
 _TOKEN_OK = re.compile(r"\A[\x21-\x7e]+\Z")
 _MESSAGE_LIMIT: Final = 200
+#: What a body that is not JSON decodes to (JSON has no value that is this object).
+_INVALID: Final = object()
 
 
 def sso_token_cache_key(*, start_url: str, session_name: str | None) -> str:
@@ -221,7 +223,7 @@ class SSOProvider:
                 f"GetRoleCredentials: could not get a reply from the SSO portal "
                 f"{config.portal}: {exc}"
             ) from exc
-        return self._parse(response, config)
+        return self._parse(response, config, token)
 
     def _load_token(self, config: _SSOConfig) -> Plan[str]:
         """The cached access token; raises CredentialRetrievalError (saying to log in)
@@ -241,13 +243,19 @@ class SSOProvider:
                 f"Cannot read the cached SSO token for {what} ({path}: "
                 f"{exc.strerror or type(exc).__name__}); {login}"
             ) from None
+        except ValueError:  # a NUL or a lone surrogate in the path (from HOME)
+            raise self._fail(
+                f"Cannot read the cached SSO token for {what} ({path!r}: not a usable "
+                f"file name); {login}"
+            ) from None
         if data is None:
             raise self._fail(f"No cached SSO token for {what} ({path} does not exist); {login}")
         invalid = f"The cached SSO token for {what} ({path}) is invalid"
         try:
             token = json.loads(data.decode("utf-8-sig"))
-        except (UnicodeDecodeError, ValueError):
-            # ValueError covers JSONDecodeError; its text may quote the file: left out.
+        except ValueError:  # UnicodeDecodeError too; both hold the file's text: dropped
+            token = _INVALID
+        if token is _INVALID:  # raised here, so the decoding error is not its __context__
             raise self._fail(f"{invalid}: not JSON; {login}") from None
         if not isinstance(token, dict):
             raise self._fail(f"{invalid}: not a JSON object; {login}")
@@ -268,22 +276,24 @@ class SSOProvider:
             )
         return access_token
 
-    def _parse(self, response: HttpResponse, config: _SSOConfig) -> Credentials:
+    def _parse(self, response: HttpResponse, config: _SSOConfig, token: str) -> Credentials:
         status = response.status_code
         if status in (401, 403):
             raise self._fail(
                 f"The SSO session associated with this profile has expired or is otherwise "
-                f"invalid (GetRoleCredentials: HTTP {status}{_error_detail(response)}). To "
-                f"refresh this SSO session {self._login_hint(config)}."
+                f"invalid (GetRoleCredentials: HTTP {status}{_error_detail(response, token)}). "
+                f"To refresh this SSO session {self._login_hint(config)}."
             )
         if status != 200:
             raise self._fail(
                 f"GetRoleCredentials for role {config.role_name!r} in account "
-                f"{config.account_id} failed: HTTP {status}{_error_detail(response)}"
+                f"{config.account_id} failed: HTTP {status}{_error_detail(response, token)}"
             )
         try:
             body = json.loads(response.body)
-        except (UnicodeDecodeError, ValueError):
+        except ValueError:  # UnicodeDecodeError too; both hold the reply (the secret key)
+            body = _INVALID
+        if body is _INVALID:  # raised here, so the decoding error is not its __context__
             raise self._fail("GetRoleCredentials returned a reply that is not JSON") from None
         if not isinstance(body, dict) or not isinstance(body.get("roleCredentials"), dict):
             raise self._fail("GetRoleCredentials reply has no roleCredentials object")
@@ -342,9 +352,10 @@ def _parse_expires_at(value: str) -> datetime | None:
         return None
 
 
-def _error_detail(response: HttpResponse) -> str:
+def _error_detail(response: HttpResponse, token: str) -> str:
     """``": Code: message"`` from an error reply (restJson: the ``x-amzn-errortype``
-    header or ``__type``, and ``message``), bounded; empty when there is nothing."""
+    header or ``__type``, and ``message``), bounded; empty when there is nothing. The
+    bearer ``token``, should the portal echo it, is blanked out."""
     code = response.headers.get("x-amzn-errortype", "").split(":", 1)[0]
     message = ""
     try:
@@ -359,7 +370,7 @@ def _error_detail(response: HttpResponse) -> str:
                 message = body[key]
                 break
     parts = [part for part in (code, message) if part]
-    text = ": ".join(parts)
+    text = ": ".join(parts).replace(token, "<redacted>")
     if len(text) > _MESSAGE_LIMIT:
         text = text[: _MESSAGE_LIMIT - 3] + "..."
     return f" {text}" if text else ""

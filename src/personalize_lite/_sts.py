@@ -83,6 +83,7 @@ _LIMITS: Final = {
 _DURATION_RANGE: Final = (900, 43200)
 _MAX_MESSAGE: Final = 500
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]+")
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
 # --------------------------------------------------------------------------- endpoint
@@ -182,10 +183,13 @@ def assume_role_with_web_identity_plan(
 def _check_params(params: Mapping[str, str], duration: int | None, provider: str) -> None:
     for key, value in params.items():
         low, high = _LIMITS[key]
-        if not isinstance(value, str) or not low <= len(value) <= high:
+        # A lone surrogate (undecodable bytes in an environment variable) cannot be
+        # encoded into the form body.
+        if not isinstance(value, str) or not low <= len(value) <= high or _SURROGATE.search(value):
             shown = "it" if key == "WebIdentityToken" else repr(value)
             raise ConfigurationError(
-                f"{provider}: {key} must be a str of {low} to {high} characters; {shown} is not"
+                f"{provider}: {key} must be a str of {low} to {high} characters "
+                f"(text without lone surrogates); {shown} is not"
             )
     if duration is not None and (
         isinstance(duration, bool)

@@ -21,6 +21,8 @@ Redaction happens as each exchange is recorded, so nothing secret is ever held:
 - ``Authorization`` keeps ``Credential=<key id>/<scope>`` and ``SignedHeaders=...``;
   the signature becomes ``Signature=REDACTED``.
 - ``X-Amz-Security-Token`` becomes ``REDACTED``.
+- Wherever a reply's body or headers echo a redacted value (AWS's signature errors quote
+  the canonical request, session token included), it becomes ``REDACTED`` there too.
 - ``redact_account_ids=True`` rewrites the 12-digit account id of every ARN in the URL,
   the request body and the response body; each real id gets one stand-in, the first
   ``123456789012``, the next ``123456789013`` and so on, the same in every exchange
@@ -88,6 +90,7 @@ _VOLATILE_RESPONSE = frozenset(
     }
 )
 _SIGNATURE = re.compile(r"Signature=[^,\s]*")
+_SIGNATURE_VALUE = re.compile(r"Signature=([^,\s]+)")
 _ARN_ACCOUNT = re.compile(r"(arn:[\w.-]*:[\w.-]*:[\w.-]*:)(\d{12})(?=:)")
 _FIRST_STAND_IN = 123456789012
 
@@ -103,6 +106,12 @@ def _headers(headers: httpx.Headers) -> dict[str, str]:
         else:
             out[existing] = f"{out[existing]}, {value}"
     return out
+
+
+def _blanked(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return text
 
 
 class _Recorder:
@@ -146,6 +155,9 @@ class _Recorder:
             reply = self._accounts_redacted(response.content.decode("utf-8", "replace"))
         altered = body != sent_body or url != str(request.url)
         headers: dict[str, str] = {}
+        #: Values redacted from the request, also blanked out wherever the reply echoes
+        #: them (AWS's signature errors quote the canonical request, token included).
+        echoes: list[str] = []
         for name, value in _headers(request.headers).items():
             lname = name.lower()
             if lname in _VOLATILE_REQUEST:
@@ -153,18 +165,23 @@ class _Recorder:
             if lname == "authorization":
                 example = authorization_key_id(value) == EXAMPLE_ACCESS_KEY_ID
                 if "Signature=" not in value:  # not SigV4: nothing in it is kept
+                    echoes.append(value)
                     value = REDACTED
                 elif not example or altered:
+                    echoes += [m.group(1) for m in _SIGNATURE_VALUE.finditer(value)]
                     value = _SIGNATURE.sub(f"Signature={REDACTED}", value)
             elif lname == "x-amz-security-token":
+                echoes.append(value)
                 value = REDACTED
             headers[name] = value
+        echoes = sorted({echo for echo in echoes if echo}, key=len, reverse=True)
+        reply = _blanked(reply, echoes)
         interaction = Interaction.of(
             RecordedRequest(method=request.method, url=url, headers=headers, body=body),
             RecordedResponse(
                 status=response.status_code,
                 headers={
-                    k: v
+                    k: _blanked(v, echoes)
                     for k, v in _headers(response.headers).items()
                     if k.lower() not in _VOLATILE_RESPONSE
                 },
