@@ -149,3 +149,11 @@ def test_quota_is_thread_safe() -> None:
     granted = [t for t in taken if t is not None]
     assert len(granted) == 100  # 500 / 5, exactly, however the threads interleave
     assert quota.available == 0
+
+
+def test_legacy_backoff_never_overflows() -> None:
+    """Legacy backoff is uncapped, as in botocore; past attempt 1024 it stays the largest
+    finite power of two instead of raising OverflowError."""
+    legacy = RetryConfig(max_attempts=5000, mode="legacy")
+    assert legacy.next_delay(1025, 0.5) == 0.5 * 2.0**1023
+    assert legacy.next_delay(4000, 1.0) == 2.0**1023

@@ -42,3 +42,21 @@ def test_an_accepted_first_reply_is_not_retried() -> None:
     )
     assert run.result.status_code == 404
     assert run.sleeps == []
+
+
+def test_request_repr_masks_the_signature_and_the_token() -> None:
+    request = HttpRequest(
+        method="POST",
+        url="https://personalize.us-east-1.amazonaws.com/",
+        headers=(
+            ("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/x, Signature=deadbeef" * 2),
+            ("x-amz-security-token", "FQoGZXIvYXdzEXAMPLE-token"),
+            ("X-Amz-Target", "AmazonPersonalize.DescribeBatchInferenceJob"),
+        ),
+        body=b"{}",
+    )
+    text = repr(request)
+    assert "deadbeef" not in text
+    assert "EXAMPLE-token" not in text
+    assert "AmazonPersonalize.DescribeBatchInferenceJob" in text
+    assert "deadbeef" in (request.header("Authorization") or "")  # the value is intact

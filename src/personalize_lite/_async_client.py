@@ -164,11 +164,15 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
                 elif isinstance(step, Exclusive):
                     if step.lock.async_lock is None:  # no await in between: no race in one loop
                         step.lock.async_lock = anyio.Lock()
-                    async with step.lock.async_lock:
-                        try:
-                            value = await self._run(step.plan)
-                        except Exception as exc:  # noqa: BLE001 - handed to the plan, which decides
-                            error = exc
+                    if not step.wait and step.lock.async_lock.locked():
+                        step.plan.close()  # held by another task, and told not to wait
+                        value = step.busy
+                    else:
+                        async with step.lock.async_lock:
+                            try:
+                                value = await self._run(step.plan)
+                            except Exception as exc:  # noqa: BLE001 - handed to the plan, which decides
+                                error = exc
                 else:
                     await self._sleep(step.seconds)
         finally:

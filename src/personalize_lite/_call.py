@@ -187,8 +187,49 @@ def _server_skew(response: HttpResponse, now: datetime) -> timedelta | None:
         return None
     if server.tzinfo is None:
         server = server.replace(tzinfo=timezone.utc)
-    offset = server - now
+    try:
+        offset = server - now
+        (now + offset).astimezone(timezone.utc)  # a clock we can sign with (years 1..9999)
+    except OverflowError:  # "31 Dec 9999 23:59:59 -2359" is past datetime.max in UTC
+        return None
     return offset if abs(offset) > _SKEW_THRESHOLD else None
+
+
+#: Secrets shorter than this are not searched for in error texts (a one-letter test key
+#: would mangle every message); real secret keys are 40 characters, tokens hundreds.
+_MIN_SECRET: Final = 8
+
+
+def _secrets(request: HttpRequest, credentials: Credentials) -> list[str]:
+    """What an error text must never show: the secret key, the session token and the
+    request's signature."""
+    authorization = request.header("Authorization") or ""
+    found = [
+        credentials.secret_access_key,
+        credentials.session_token or "",
+        authorization.rpartition("Signature=")[2],
+    ]
+    return [secret for secret in found if len(secret) >= _MIN_SECRET]
+
+
+def _masked(response: HttpResponse, secrets: list[str]) -> HttpResponse:
+    """``response`` with every secret in its body replaced by ``***`` (itself when none
+    is there). AWS's own InvalidSignatureException quotes the canonical request, session
+    token included, and a proxy's error page may print the request's headers: errors
+    quote the body, so the body is masked before it is decoded."""
+    body = response.body
+    for secret in secrets:
+        body = body.replace(secret.encode("utf-8", "surrogatepass"), b"***")
+    return response if body == response.body else attrs.evolve(response, body=body)
+
+
+def _decode_failure(response: HttpResponse, converter: cattrs.Converter) -> PersonalizeError:
+    """The error decoding a 2xx reply raises (decoding it is known to fail)."""
+    try:
+        decode_job(response, converter=converter)
+    except PersonalizeError as exc:
+        return exc
+    raise AssertionError("a reply that failed to decode decoded")  # pragma: no cover
 
 
 def _sign(
@@ -249,12 +290,18 @@ def describe(ctx: CallContext, arn: object) -> Plan[BatchInferenceJob]:
                 ctx.quota.release(last_cost)
             try:
                 return decode_job(response, converter=ctx.converter)
-            except PersonalizeError as exc:
-                history.append(attrs.evolve(record, error_code=type(exc).__name__))
-                exc.attempts = tuple(history)
-                raise
+            except PersonalizeError:
+                pass
+            # Decoded again from the masked body, outside the handler: neither the error
+            # nor its context may carry a secret the reply quoted.
+            failure = _decode_failure(
+                _masked(response, _secrets(request, credentials)), ctx.converter
+            )
+            history.append(attrs.evolve(record, error_code=type(failure).__name__))
+            failure.attempts = tuple(history)
+            raise failure
         if response is not None:
-            error = decode_error(response)
+            error = decode_error(_masked(response, _secrets(request, credentials)))
         code = error.code if isinstance(error, PersonalizeServiceError) else type(error).__name__
         record = attrs.evolve(record, error_code=code)
 

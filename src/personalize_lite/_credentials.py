@@ -50,9 +50,14 @@ __all__ = [
 logger = logging.getLogger("personalize_lite")
 
 _BAD_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
+#: Lone surrogates (from undecodable environment bytes) cannot be encoded, so cannot be
+#: signed with; a key id or token, which travel in headers, must also be ASCII.
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _check_key(name: str) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
+    in_header = name != "secret_access_key"
+
     def check(_instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is None and attribute.name == "session_token":
             return
@@ -62,6 +67,10 @@ def _check_key(name: str) -> Callable[[Any, attrs.Attribute[Any], Any], None]:
             raise ParamValidationError(f"{name} must not be empty")
         if _BAD_CHARS.search(value):
             raise ParamValidationError(f"{name} must not contain whitespace or control characters")
+        if in_header and not value.isascii():
+            raise ParamValidationError(f"{name} must be ASCII (it is sent in a header)")
+        if _SURROGATES.search(value):
+            raise ParamValidationError(f"{name} must be valid Unicode text (no lone surrogates)")
 
     return check
 
@@ -75,7 +84,10 @@ def _to_utc(value: datetime | None) -> datetime | None:
         )
     if value.tzinfo is None or value.utcoffset() is None:
         raise ParamValidationError("expiration must be timezone-aware (for example UTC)")
-    return value.astimezone(timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+01:00 has no UTC form
+        raise ParamValidationError("expiration is out of range in UTC") from None
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -203,7 +215,10 @@ def parse_expiration(value: str, *, what: str) -> datetime:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 has no UTC form
+        raise ConfigurationError(f"{what} is out of range in UTC, not {value!r}") from None
 
 
 class _ProfileKeysProvider:
@@ -368,7 +383,8 @@ def _skip_reason(provider: CredentialProvider) -> str:
 class ProviderContext:
     """Everything a provider may read to decide what to do. Nothing here does I/O."""
 
-    env: Mapping[str, str]
+    #: Left out of the repr, as are the files' contents: both may hold secret keys.
+    env: Mapping[str, str] = attrs.field(repr=False)
     files: AwsFiles
     settings: Settings
     #: The wall clock (aware UTC), corrected for skew where the client knows it.
@@ -386,7 +402,9 @@ class CredentialCache:
 
     In the advisory window a failed refresh keeps the current credentials (and logs a
     warning); in the mandatory window it raises. Concurrent callers that find the
-    credentials stale wait on one :class:`Exclusive` refresh instead of each fetching.
+    credentials stale wait on one :class:`Exclusive` refresh instead of each fetching;
+    in the advisory window, while the current credentials still serve, they do not wait:
+    when a refresh is already under way they go on with the current ones (as botocore).
     """
 
     def __init__(self, provider: CredentialProvider, clock: Callable[[], datetime]) -> None:
@@ -401,23 +419,39 @@ class CredentialCache:
             credentials.expiration is None or credentials.expiration - now > ADVISORY_REFRESH
         )
 
+    @staticmethod
+    def _usable(credentials: Credentials | None, now: datetime) -> bool:
+        """Still good for calls while a refresh is attempted (the advisory window)."""
+        return (
+            credentials is not None
+            and credentials.expiration is not None
+            and credentials.expiration - now > MANDATORY_REFRESH
+        )
+
     def get(self) -> Plan[Credentials]:
         current = self._current
-        if current is not None and self._fresh(current, self._clock()):
+        now = self._clock()
+        if current is not None and self._fresh(current, now):
             return current
-        credentials: Credentials = yield Exclusive(lock=self._lock, plan=self._refresh())
+        # Waiting on another caller's advisory refresh would make every caller pay for it
+        # (and, if it fails, try again in turn, N waiters making N fetches back to back).
+        credentials: Credentials = yield Exclusive(
+            lock=self._lock,
+            plan=self._refresh(current),
+            wait=not self._usable(current, now),
+            busy=current,
+        )
         return credentials
 
-    def _refresh(self) -> Plan[Credentials]:
+    def _refresh(self, seen: Credentials | None) -> Plan[Credentials]:
+        """``seen``: the credentials the caller found stale before it took the lock."""
         now = self._clock()
         current = self._current
         if current is not None and self._fresh(current, now):
             return current  # refreshed by another caller while we waited
-        usable = (
-            current is not None
-            and current.expiration is not None
-            and current.expiration - now > MANDATORY_REFRESH
-        )
+        usable = self._usable(current, now)
+        if usable and current is not None and current is not seen:
+            return current  # fetched by another caller while we waited: share that fetch
         try:
             loaded = yield from self.provider.load()
         except PersonalizeError as exc:

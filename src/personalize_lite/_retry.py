@@ -131,7 +131,7 @@ class RetryConfig:
         ``jitter`` is a draw from ``[0, 1)``: standard is ``jitter * min(2**(n-1),
         max_backoff)``; legacy is ``jitter * 2**(n-1)``, uncapped as in botocore.
         """
-        base = 2.0 ** (attempt - 1)
+        base = 2.0 ** min(attempt - 1, 1023)  # float's range: 2.0 ** 1024 overflows
         if self.mode == "legacy":
             return jitter * base
         return jitter * min(base, self.max_backoff)

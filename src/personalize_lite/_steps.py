@@ -13,7 +13,9 @@ yields one of three steps and receives the outcome through ``generator.send``:
   driver awaits the result when it is awaitable.
 * :class:`Exclusive` -- run this sub-plan while holding ``lock`` (a thread lock in the
   sync driver, an anyio lock in the async one) and send back its result: single-flight
-  credential refreshes, so concurrent callers share one fetch.
+  credential refreshes, so concurrent callers share one fetch. With ``wait=False`` a
+  caller that finds the lock held does not wait: the sub-plan is closed unrun and
+  ``busy`` is sent back (an advisory refresh is already under way).
 
 The plan's return value (``StopIteration.value``) is the result. The pattern is httpx's
 ``Auth.auth_flow`` and h11's bytes-in/events-out: two thin drivers, one plan.
@@ -46,13 +48,25 @@ __all__ = [
 T = TypeVar("T")
 
 
+_SECRET_HEADERS = frozenset({"authorization", "x-amz-security-token"})
+
+
+def _headers_repr(headers: tuple[tuple[str, str], ...]) -> str:
+    """The headers with the signature and the session token masked."""
+    shown = tuple(
+        (name, "***" if name.lower() in _SECRET_HEADERS else value) for name, value in headers
+    )
+    return repr(shown)
+
+
 @attrs.frozen(kw_only=True, slots=True)
 class HttpRequest:
-    """A request ready for the wire. Header names keep their case, order is kept."""
+    """A request ready for the wire. Header names keep their case, order is kept. Its
+    repr masks ``Authorization`` and ``X-Amz-Security-Token``."""
 
     method: str
     url: str
-    headers: tuple[tuple[str, str], ...]
+    headers: tuple[tuple[str, str], ...] = attrs.field(repr=_headers_repr)
     body: bytes
 
     def header(self, name: str) -> str | None:
@@ -113,6 +127,9 @@ class FlightLock:
 class Exclusive:
     lock: FlightLock
     plan: Generator[Any, Any, Any]
+    #: False: if ``lock`` is held, close ``plan`` unrun and send back ``busy`` at once.
+    wait: bool = True
+    busy: Any = None
 
 
 Step = Send | Sleep | Blocking | Exclusive | Callback

@@ -103,11 +103,17 @@ class PersonalizeClient(BaseClient[httpx.Client]):
                 elif isinstance(step, Callback):
                     value = step.fn(step.arg)
                 elif isinstance(step, Exclusive):
-                    with step.lock.thread_lock:
+                    lock = step.lock.thread_lock
+                    if not lock.acquire(blocking=step.wait):
+                        step.plan.close()  # held by another thread, and told not to wait
+                        value = step.busy
+                    else:
                         try:
                             value = self._run(step.plan)
                         except Exception as exc:  # noqa: BLE001 - handed to the plan, which decides
                             error = exc
+                        finally:
+                            lock.release()
                 else:
                     self._sleep(step.seconds)
         finally:
