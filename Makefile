@@ -9,7 +9,7 @@ BENCH_STAMP := $(BENCH_VENV)/.installed
 BENCH_ARGS  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint types unit coverage clean bench
+.PHONY: help install run test lint types unit coverage clean bench reliability soak
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,14 @@ unit: $(STAMP) ## pytest, warnings as errors, with coverage
 	$(BIN)/coverage report --skip-covered
 
 test: lint types unit ## everything CI runs: lint, types, tests
+
+RELIABILITY_TESTS := tests/test_faults.py tests/test_fuzz.py tests/test_secrets.py tests/test_soak.py
+
+reliability: $(STAMP) ## the reliability tests (faults, fuzz, secrets, fast soak), warnings as errors
+	$(BIN)/python -m pytest -W error $(RELIABILITY_TESTS)
+
+soak: $(STAMP) ## the long soak (~20,000 calls per client, figures printed); see RELIABILITY.md
+	PL_SOAK=long $(BIN)/python -m pytest -W error -s tests/test_soak.py
 
 clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage
