@@ -278,3 +278,43 @@ async def test_the_event_loop_keeps_ticking_while_credentials_load(
     assert elapsed >= 0.5
     # ~50 ticks fit in 0.5 s; a blocked loop would give 1 or 2.
     assert ticks >= 20, ticks
+
+
+def _sync_driver() -> PersonalizeClient:
+    return PersonalizeClient(
+        region="us-east-1",
+        credentials=Credentials(access_key_id="AKIDDRIVER", secret_access_key="s"),
+        env={"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"},
+    )
+
+
+def test_an_advisory_refresh_under_way_is_not_waited_for() -> None:
+    """Inside the advisory window (15..10 minutes left), a caller that finds another one
+    refreshing takes the current credentials at once, as botocore does; inside the
+    mandatory window it waits for the refresh."""
+    clock = FakeClock()
+    provider = _Scripted(
+        _creds("AKID1", clock.now + timedelta(minutes=12)),
+        _creds("AKID2", clock.now + timedelta(minutes=12, seconds=30)),
+    )
+    cache = CredentialCache(provider, clock)
+    with _sync_driver() as client:
+        assert client._run(cache.get()).access_key_id == "AKID1"
+        lock = cache._lock.thread_lock
+        with lock:  # another caller is refreshing
+            started = time.monotonic()
+            assert client._run(cache.get()).access_key_id == "AKID1"
+            assert time.monotonic() - started < 0.5
+        assert provider.loads == 1
+        assert client._run(cache.get()).access_key_id == "AKID2"  # the lock is free
+        assert provider.loads == 2
+
+        clock.advance(5 * 60)  # 7.5 minutes left: mandatory, callers wait
+        provider.outcomes.append(_creds("AKID3", clock.now + timedelta(hours=1)))
+        lock.acquire()
+        releaser = threading.Timer(0.3, lock.release)
+        releaser.start()
+        started = time.monotonic()
+        assert client._run(cache.get()).access_key_id == "AKID3"
+        assert time.monotonic() - started >= 0.25
+        releaser.join()

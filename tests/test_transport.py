@@ -188,3 +188,14 @@ def test_clients_we_create_use_tls_verify(endpoint_url: str, loads_ca: bool) -> 
     ) as client:
         pool = client._client._transport._pool  # type: ignore[union-attr]
         assert (pool._ssl_context.cert_store_stats()["x509_ca"] > 0) is loads_ca
+
+
+def test_the_sync_client_keeps_every_connection_it_may_open() -> None:
+    """Above 20 threads httpx's default pool closed a connection on every return."""
+    env = {"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+    creds = personalize_lite.Credentials(access_key_id="AKIDEXAMPLE", secret_access_key="x")
+    with personalize_lite.PersonalizeClient(
+        region="us-east-1", endpoint_url="http://127.0.0.1:9", env=env, credentials=creds
+    ) as client:
+        pool = client._client._transport._pool  # type: ignore[union-attr]
+        assert pool._max_keepalive_connections == pool._max_connections == 100

@@ -23,6 +23,7 @@ from ._call import describe, wait
 from ._models import BatchInferenceJob
 from ._steps import Blocking, Callback, Exclusive, Plan, Send
 from ._transport import (
+    POOL_LIMITS,
     TRANSPORT_EXCEPTIONS,
     BaseClient,
     build_request,
@@ -53,9 +54,10 @@ def _new_http_client(timeout: httpx.Timeout, verify: ssl.SSLContext | bool) -> h
         except ImportError:
             pass
         else:
-            transport = AiohttpTransport(verify=verify)
+            transport = AiohttpTransport(verify=verify, limits=POOL_LIMITS)
     return httpx.AsyncClient(
         follow_redirects=False,
+        limits=POOL_LIMITS,
         timeout=timeout,
         transport=transport,
         verify=verify,

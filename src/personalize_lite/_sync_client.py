@@ -13,6 +13,7 @@ from ._call import describe, wait
 from ._models import BatchInferenceJob
 from ._steps import Blocking, Callback, Exclusive, Plan, Send
 from ._transport import (
+    POOL_LIMITS,
     TRANSPORT_EXCEPTIONS,
     BaseClient,
     build_request,
@@ -46,6 +47,7 @@ class PersonalizeClient(BaseClient[httpx.Client]):
         if self._client is None:
             self._client = httpx.Client(
                 follow_redirects=False,
+                limits=POOL_LIMITS,
                 timeout=self._timeout,
                 verify=tls_verify(self._context.endpoint.url, ca_bundle=self._context.ca_bundle),
             )
