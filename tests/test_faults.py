@@ -17,7 +17,7 @@ so the delays after attempts 1 and 2 are 0.5 s and 1.0 s. Every async test body 
 Beyond the issue's list: a connect timeout, malformed HTTP (which found the aiohttp escape
 fixed in ``_transport._aiohttp_error`` and the async driver), a borrowed client that follows
 redirects, and a slow drip (``timeout`` bounds each read, not an attempt).
-RELIABILITY-faults.md tabulates the behaviour and measured times.
+RELIABILITY.md ("Faults") tabulates the behaviour and measured times.
 
 Run: ``.venv/bin/python -m pytest -q -W error tests/test_faults.py -p no:randomly``.
 """

@@ -18,7 +18,8 @@
   documented behaviour), never a raw configparser, decoding or OS error.
 
 Every property runs :data:`SCALE` times its base number of examples
-(``PERSONALIZE_LITE_FUZZ_SCALE``, default 1; RELIABILITY-fuzz.md has the figures).
+(``PERSONALIZE_LITE_FUZZ_SCALE``, default 1; the figures are in RELIABILITY.md,
+"Hostile input and secrets").
 """
 
 from __future__ import annotations
