@@ -32,7 +32,7 @@ from personalize_lite import (
 from personalize_lite._call import describe
 from personalize_lite._credentials import CredentialCache
 from personalize_lite._retry import RetryQuota
-from personalize_lite._steps import HttpResponse, Plan
+from personalize_lite._steps import HttpResponse, Plan, Send
 from tests._plans import ARN, FakeClock, drive, error, make_ctx, ok, reply
 from tests._vectors import load_json
 
@@ -386,3 +386,37 @@ def test_no_secret_token_or_signature_in_debug_logs_or_errors(
         assert TOKEN not in text
         for signature in signatures:
             assert signature not in text
+
+
+def _chain_texts(exc: BaseException | None) -> str:
+    texts = []
+    while exc is not None:
+        texts += [str(exc), repr(exc)]
+        exc = exc.__cause__ or exc.__context__
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("status", [200, 400])
+def test_a_reply_quoting_the_secrets_never_puts_them_in_the_error(status: int) -> None:
+    """A 2xx that does not decode, or an error reply, quoting the session token, the
+    secret key and the request's signature: none of them reaches the error or its chain."""
+    token = "FQoGZXIvYXdzEXAMPLE-session-token-0123456789"
+    secret = "example-secret-key-0123456789"
+    ctx = make_ctx(
+        credentials=Credentials(
+            access_key_id="AKIDEXAMPLE", secret_access_key=secret, session_token=token
+        )
+    )
+    drive(ctx.credentials.get(), [])  # loaded: the plan's first step is its Send
+    plan = describe(ctx, ARN)
+    first = next(plan)
+    assert isinstance(first, Send)
+    signature = (first.request.header("Authorization") or "").rpartition("Signature=")[2]
+    body = f"<html>x-amz-security-token:{token} {secret} {signature}".encode()
+    expected = ResponseParseError if status == 200 else PersonalizeServiceError
+    with pytest.raises(expected) as info:
+        plan.send(reply(status, body))
+    texts = _chain_texts(info.value)
+    assert "***" in texts
+    for value in (token, secret, signature):
+        assert value not in texts

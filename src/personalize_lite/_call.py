@@ -288,15 +288,16 @@ def describe(ctx: CallContext, arn: object) -> Plan[BatchInferenceJob]:
             _log_attempt(record, max_attempts)
             if ctx.quota is not None:
                 ctx.quota.release(last_cost)
+            failure: PersonalizeError
             try:
                 return decode_job(response, converter=ctx.converter)
-            except PersonalizeError:
-                pass
-            # Decoded again from the masked body, outside the handler: neither the error
-            # nor its context may carry a secret the reply quoted.
-            failure = _decode_failure(
-                _masked(response, _secrets(request, credentials)), ctx.converter
-            )
+            except PersonalizeError as exc:
+                failure = exc
+            masked = _masked(response, _secrets(request, credentials))
+            if masked is not response:
+                # The reply quoted a secret: decode the masked body again, outside the
+                # handler, so that neither the error nor its context carries it.
+                failure = _decode_failure(masked, ctx.converter)
             history.append(attrs.evolve(record, error_code=type(failure).__name__))
             failure.attempts = tuple(history)
             raise failure
