@@ -40,7 +40,7 @@ import time
 import tracemalloc
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -254,14 +254,29 @@ class Stats:
         started = time.perf_counter()
         try:
             job = fn()
-        except PersonalizeError as exc:
+        except Exception as exc:
+            self.outcome(None, exc)
+        else:
+            self.outcome(job, None)
+        self.end(index, started, quota)
+
+    async def attempt(self, fn: Callable[[], Awaitable[Any]]) -> None:
+        """Record what one async call did (the caller times it, and may cancel it)."""
+        try:
+            job = await fn()
+        except Exception as exc:
+            self.outcome(None, exc)
+        else:
+            self.outcome(job, None)
+
+    def outcome(self, job: Any, exc: Exception | None) -> None:
+        if exc is None:
+            self.success_of(job)
+        elif isinstance(exc, PersonalizeError):
             self.failure(exc)
-        except Exception as exc:  # the bug this soak looks for
+        else:  # the bug this soak looks for
             with self.lock:
                 self.raw.append(repr(exc))
-        else:
-            self.success_of(job)
-        self.end(index, started, quota)
 
     def failure(self, exc: PersonalizeError) -> None:
         transient = isinstance(exc, TransportError | PersonalizeServiceError) and bool(
@@ -506,14 +521,7 @@ async def test_async_soak(
                 async with limiter:
                     started = time.perf_counter()
                     with anyio.move_on_after(deadlines[index]) as scope:
-                        try:
-                            job = await client.describe_batch_inference_job(arn(index))
-                        except PersonalizeError as exc:
-                            stats.failure(exc)
-                        except Exception as exc:  # the bug this soak looks for
-                            stats.raw.append(repr(exc))
-                        else:
-                            stats.success_of(job)
+                        await stats.attempt(lambda: client.describe_batch_inference_job(arn(index)))
                     if scope.cancelled_caught:
                         stats.cancelled += 1
                     stats.end(index, started, quota)
@@ -735,14 +743,7 @@ async def test_async_failing_advisory_refresh_under_load(
             async def one(index: int) -> None:
                 async with limiter:
                     started = time.perf_counter()
-                    try:
-                        job = await client.describe_batch_inference_job(arn(index))
-                    except PersonalizeError as exc:
-                        stats.failure(exc)
-                    except Exception as exc:  # the bug this soak looks for
-                        stats.raw.append(repr(exc))
-                    else:
-                        stats.success_of(job)
+                    await stats.attempt(lambda: client.describe_batch_inference_job(arn(index)))
                     stats.end(index, started, quota)
 
             started = time.perf_counter()
