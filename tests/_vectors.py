@@ -1,4 +1,4 @@
-"""Where the shared reference vectors live (``../shared/vectors`` beside the checkout)."""
+"""Where the reference vectors live: ``tests/vectors`` (origins and licences in its README)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-VECTORS = REPO.parent / "shared" / "vectors"
+VECTORS = Path(__file__).resolve().parent / "vectors"
 
 
 def load_json(relative: str) -> Any:

@@ -35,9 +35,10 @@ from personalize_lite._config import (
     validate_profile_name,
 )
 from personalize_lite._errors import ConfigurationError, PersonalizeError
+from tests._vectors import VECTORS as ALL_VECTORS
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzSECRETKEY"
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "botocore-observed"
+VECTORS = ALL_VECTORS / "botocore-observed"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -715,8 +716,6 @@ def test_endpoint_matches_botocore_configured_endpoint_provider(
 
 def _endpoint_vectors() -> dict[str, dict[str, Any]]:
     path = VECTORS / "endpoints.out.json"
-    if not path.exists():
-        pytest.skip(f"botocore-observed vectors not found at {path}")
     data = json.loads(path.read_text(encoding="utf-8"))
     return {case["case"]: case["result"] for case in data["custom_endpoint_and_env"]}
 

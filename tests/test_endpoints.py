@@ -1,6 +1,6 @@
 """Tests for personalize_lite._endpoints: regions, partitions, FIPS, dual-stack, endpoint URLs.
 
-Reference data comes from ../shared/vectors (the Personalize endpoint rule set and its
+Reference data comes from tests/vectors (the Personalize endpoint rule set and its
 31 tests, and what botocore was observed to do), from botocore's own partitions.json and
 EndpointProvider, and from a live botocore client (nothing is sent: a ``before-send``
 hook captures the signed request).
@@ -35,14 +35,15 @@ from personalize_lite._endpoints import (
     validate_region,
 )
 from personalize_lite._errors import ConfigurationError
+from tests._vectors import VECTORS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SOURCE = REPO_ROOT / "src" / "personalize_lite" / "_endpoints.py"
 
 
 def vectors_dir() -> Path:
-    """The shared vectors live next to the repository: <repo>/../shared/vectors."""
-    return REPO_ROOT.parent / "shared" / "vectors"
+    """The reference vectors kept in the repository (tests/vectors)."""
+    return VECTORS
 
 
 def _load(relative: str) -> Any:

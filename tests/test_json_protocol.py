@@ -3,7 +3,7 @@ error decoding.
 
 Reference behaviour comes from three places: botocore itself (its JSON serializer and
 parser run on the same inputs), botocore's JSON protocol test cases and Smithy's
-awsJson1_1 ``errors.smithy`` (both under ``../shared/vectors``).
+awsJson1_1 ``errors.smithy`` (both copied into ``tests/vectors``).
 
 Deliberate differences from botocore, asserted here as *our* (Smithy) behaviour:
 
@@ -63,9 +63,9 @@ from personalize_lite._json_protocol import (
 )
 from personalize_lite._models import BatchInferenceJob
 from personalize_lite._steps import HttpResponse
+from tests._vectors import VECTORS
 
 UTC = timezone.utc
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
 ARN = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/my-job"
 
 SERVICE_MODEL = ServiceModel(Loader().load_service_model("personalize", "service-2"))
