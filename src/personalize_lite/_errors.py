@@ -27,7 +27,7 @@ Every exception the package raises derives from :class:`PersonalizeError`::
         └── InvalidSignatureException
 
 Service errors carry whether they are retryable or throttling, decided once by the
-classifier (``_json_protocol.classify``), so retry decisions never match class names.
+classifier (``_retry.classify``), so retry decisions never match class names.
 Errors raised at the end of a call carry the history of its attempts.
 
 This module uses the standard library only.

@@ -6,8 +6,8 @@ is an argument, never read here, and we call the signer's steps ourselves instea
 ``add_auth`` logs (the canonical request, which holds the session token, and the
 signature).
 
-What we do not take from botocore is the cost around its arithmetic (issue #6 measured
-it at about three quarters of our per-call CPU):
+What we do not take from botocore is the cost around its arithmetic (docs/benchmarks.md
+has the measurements):
 
 * ``AWSRequest`` and botocore's ``HTTPHeaders`` (built on ``email.message``) are replaced
   by :class:`_Request` and :class:`_Headers`, which carry exactly what the signer reads.

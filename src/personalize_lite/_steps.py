@@ -1,7 +1,7 @@
 """The steps a plan yields to its driver, and the plain HTTP values they carry.
 
 A *plan* is a generator (``Plan[T]``) that decides everything and performs no I/O. It
-yields one of three steps and receives the outcome through ``generator.send``:
+yields one of five steps and receives the outcome through ``generator.send``:
 
 * :class:`Send` -- send this request; the driver sends back an :class:`HttpResponse`, or
   throws a :class:`~personalize_lite._errors.TransportError` into the plan.
@@ -114,8 +114,8 @@ class Callback:
 class FlightLock:
     """A lock for :class:`Exclusive` usable by both drivers.
 
-    The sync driver takes ``thread_lock``; the async driver takes ``async_lock``, which it
-    creates on first use inside the event loop (``async_lock_factory``).
+    The sync driver takes ``thread_lock``; the async driver takes ``async_lock``, an
+    ``anyio.Lock`` it creates on first use inside the event loop (``None`` until then).
     """
 
     def __init__(self) -> None:

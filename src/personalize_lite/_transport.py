@@ -86,7 +86,7 @@ def tls_verify(endpoint_url: str, *, ca_bundle: str | None = None) -> ssl.SSLCon
     ``SSL_CERT_FILE``/``SSL_CERT_DIR``).
     ``http://`` (loopback, or ``allow_http=True``): a context that trusts no certificate.
     There is no TLS to verify, loading the CA bundle was the largest part of our start-up
-    (~80 ms of ~300 here), and should TLS ever be attempted through it (we never follow
+    (docs/benchmarks.md), and should TLS ever be attempted through it (we never follow
     redirects) the handshake fails: it fails closed, never open.
     """
     if endpoint_url.startswith("https://"):
