@@ -61,7 +61,7 @@ SCENARIOS: dict[str, Sequence[Outcome]] = {
     "ConnectionClosedError_then_200": [TransportError("reset"), ok()],
     "SSLError_always": [EndpointConnectionError("bad cert")],
 }
-# Where we differ on purpose (README, "differs from botocore"):
+# Where we differ on purpose (docs/botocore-differences.md):
 DIFFERENT = {
     # quota error, not throttling: one attempt instead of three
     "LimitExceededException_always",

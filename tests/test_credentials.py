@@ -487,7 +487,7 @@ def test_callable_provider_needs_callable() -> None:
 # --------------------------------------------------------------------------- ChainProvider
 
 
-#: botocore sources we deliberately do not implement (README, "differs from botocore"):
+#: botocore sources we deliberately do not implement (docs/botocore-differences.md):
 #: boto2's legacy files, and ``aws login`` console sessions.
 NOT_SUPPORTED = {"ec2-credentials-file", "boto-config", "login"}
 

@@ -1,4 +1,4 @@
-"""The fault suite (issue #7): both clients against a misbehaving loopback server.
+"""The fault suite: both clients against a misbehaving loopback server.
 
 Every case runs on four drivers: the sync client (in a worker thread of an asyncio test),
 the async client on asyncio with the transport it creates itself (httpx-aiohttp), the async
@@ -17,7 +17,7 @@ so the delays after attempts 1 and 2 are 0.5 s and 1.0 s. Every async test body 
 Beyond the issue's list: a connect timeout, malformed HTTP (which found the aiohttp escape
 fixed in ``_transport._aiohttp_error`` and the async driver), a borrowed client that follows
 redirects, and a slow drip (``timeout`` bounds each read, not an attempt).
-RELIABILITY.md ("Faults") tabulates the behaviour and measured times.
+docs/reliability.md ("Faults") tabulates the behaviour and measured times.
 
 Run: ``.venv/bin/python -m pytest -q -W error tests/test_faults.py -p no:randomly``.
 """
@@ -229,7 +229,7 @@ class Caller:
     def _borrow(self) -> httpx.Client | httpx.AsyncClient | None:
         """The http_client passed in, if any: a plain httpx one for asyncio-httpx; with
         ``borrow_following``, one that follows redirects, on every driver. Each trusts no
-        certificate, as the client's own for http:// (the CA bundle took ~80 ms a test)."""
+        certificate, as the client's own for http:// (loading the CA bundle is slow)."""
         verify = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         follow = self.borrow_following
         if self.driver == "sync":

@@ -1,4 +1,4 @@
-"""Hostile input (issue #7): property tests for every place outside data enters.
+"""Hostile input: property tests for every place outside data enters.
 
 * Replies: arbitrary bytes, arbitrary JSON, and the job of ``fixtures/strict-active.json``
   with random mutations (wrong types, missing members, huge, negative and non-finite
@@ -8,7 +8,7 @@
   ``ResponseParseError``, nothing else. Error replies go through ``decode_error`` and the
   clients: always a ``PersonalizeServiceError`` (``RedirectError`` for a 3xx).
 * Caller input: ARNs, regions, endpoint URLs and profile names against the rules the code
-  documents (README, ``validate_arn``, ``_endpoints``, ``_config``): success, or
+  documents (docs/, ``validate_arn``, ``_endpoints``, ``_config``): success, or
   ``ParamValidationError`` / ``ConfigurationError`` with NOTHING sent (the mock
   transport records every request).
 * Files and the environment: config and credentials files of garbage bytes, invalid
@@ -18,7 +18,7 @@
   documented behaviour), never a raw configparser, decoding or OS error.
 
 Every property runs :data:`SCALE` times its base number of examples
-(``PERSONALIZE_LITE_FUZZ_SCALE``, default 1; the figures are in RELIABILITY.md,
+(``PERSONALIZE_LITE_FUZZ_SCALE``, default 1; the figures are in docs/reliability.md,
 "Hostile input and secrets").
 """
 
@@ -644,8 +644,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def documented_valid_arn(arn: object) -> bool:
-    """The README's rule: a str matching the pattern, at most 256 characters, no control
-    characters."""
+    """The documented rule (docs/errors.md): a str matching the pattern, at most 256
+    characters, no control characters."""
     return (
         isinstance(arn, str)
         and len(arn) <= 256
@@ -728,8 +728,8 @@ _REGION_RULE = re.compile(r"\A(?![0-9]+\Z)(?!-)[a-zA-Z0-9-]{1,63}(?<!-)\Z")
 
 
 def documented_region(region: str) -> str | None:
-    """The signing region the README's rule gives ``region`` (a FIPS pseudo region loses
-    its ``fips-``/``-fips``), or None when the rule refuses it."""
+    """The signing region the documented rule (docs/configuration.md) gives ``region`` (a
+    FIPS pseudo region loses its ``fips-``/``-fips``), or None when the rule refuses it."""
     if not _REGION_RULE.match(region):
         return None
     normalized = region.replace("fips-", "").replace("-fips", "")

@@ -354,7 +354,7 @@ def test_botocore_misses_the_header_and_code_rules(
 ) -> None:
     """The cases botocore ignores: it only reads ``__type`` and falls back to the HTTP
     status, where Smithy (and we) take x-amzn-ErrorType, then ``code``. If this starts
-    failing, botocore changed: update the README's comparison table."""
+    failing, botocore changed: update docs/botocore-differences.md."""
     theirs = botocore_parse(
         resp["status_code"], resp.get("body", "").encode(), resp.get("headers", {})
     )

@@ -1,4 +1,4 @@
-"""The secrets sweep (issue #7).
+"""The secrets sweep.
 
 Every error path we can reach is driven with distinctive secrets (a secret access key, a
 session token, and the secrets of each credential source: STS-issued keys, the web
@@ -218,7 +218,7 @@ class Sweep:
                 if any(form in text for form in forms)
             }
         )
-        if os.environ.get("PERSONALIZE_LITE_SWEEP_REPORT"):  # figures for RELIABILITY.md
+        if os.environ.get("PERSONALIZE_LITE_SWEEP_REPORT"):  # figures for docs/reliability.md
             signatures = sum(label.startswith("signature") for label in self.secrets)
             print(
                 f"\nsweep {self.path}: {len(self.texts)} texts, "
@@ -1091,7 +1091,7 @@ PATHS: dict[str, Callable[[Harness], None]] = {
     "proxy-echoes-request-headers": proxy_echoes_request_headers,
 }
 
-#: Leaks whose fix belongs in modules this suite's owner may not edit (issue #7 report).
+#: Leaks whose fix belongs in modules this suite's owner may not edit.
 _ECHO_FIX = (
     "fix belongs in _call.py/_json_protocol.py: a service or proxy reply that quotes the "
     "request (AWS's signature errors quote the canonical request, session token included) "
