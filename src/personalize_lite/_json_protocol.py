@@ -161,6 +161,14 @@ def decode_job(
 ) -> BatchInferenceJob:
     """Decode a 2xx reply into a :class:`BatchInferenceJob`."""
     request_id = request_id_of(response)
+    if not response.body.strip():
+        # awsJson1_1: a server with no output members SHOULD send an empty body, and a
+        # client reads it as {}. For this operation {} still lacks the job: name it.
+        raise ResponseParseError(
+            f"HTTP {response.status_code} reply has no batchInferenceJob object (empty body)",
+            path="batchInferenceJob",
+            request_id=request_id,
+        )
     try:
         payload = json.loads(response.body)
     except (ValueError, RecursionError) as exc:
