@@ -15,6 +15,10 @@ Deliberate differences from botocore, asserted here as *our* (Smithy) behaviour:
 * ``message`` wins over ``Message`` only when it is a non-empty string.
 * ``LimitExceededException`` is a quota error: not throttling, never retried.
 * timestamps are aware UTC datetimes (botocore: ``tzlocal()``).
+* the error code keeps what follows the *first* ``#`` (Smithy); botocore the last.
+* a null in a dense map drops the key (botocore keeps ``None``); doubles take Smithy's
+  ``"NaN"``/``"Infinity"``/``"-Infinity"`` (botocore hands the string on). The full
+  table is in docs/_pending/decode.md.
 """
 
 from __future__ import annotations
@@ -385,7 +389,7 @@ def test_botocore_misses_the_header_and_code_rules(
         ({"x-amzn-ErrorType": "Foo:http://internal.amazon.com/x"}, {}, "Foo"),
         ({"x-amzn-ErrorType": "ns.a#Foo:http://internal.amazon.com/x#y"}, {}, "Foo"),
         ({}, {"code": "com.amazonaws.personalize#Foo"}, "Foo"),
-        ({}, {"__type": "a#b#Foo"}, "Foo"),
+        ({}, {"__type": "a#b#Foo"}, "b#Foo"),  # after the *first* '#' (botocore: "Foo")
         ({}, {"__type": "Foo:a#b"}, "Foo"),
         # a nested __type is not the error code (AwsJson11FooErrorWithNestedTypeProperty)
         ({}, {"__type": "ns#Foo", "Details": [{"__type": "other#Bar"}]}, "Foo"),
@@ -1132,3 +1136,20 @@ def test_extra_members_in_an_error_are_ignored(extra: dict[str, Any]) -> None:
     assert (err.code, err.message, err.request_id) == ("ResourceNotFoundException", "gone", "rid")
     theirs = botocore_parse(404, body, {"x-amzn-requestid": "rid"})["Error"]
     assert (theirs["Code"], theirs["Message"]) == (err.code, err.message)
+
+
+@pytest.mark.parametrize(
+    ("raw", "ours", "botocores"),
+    [
+        ("a#b#Foo", "b#Foo", "Foo"),
+        ("x.y#InvalidInputException#z", "InvalidInputException#z", "z"),
+    ],
+)
+def test_error_code_keeps_what_follows_the_first_hash(raw: str, ours: str, botocores: str) -> None:
+    # Smithy (and smithy-rs, the Go SDK): after the first '#'. botocore: after the last.
+    # A real shape id has one '#', so the two only part on malformed codes.
+    body = json.dumps({"__type": raw}).encode()
+    err = decode_error(response(400, body))
+    assert isinstance(err, PersonalizeServiceError)
+    assert err.code == ours
+    assert botocore_parse(400, body, {})["Error"]["Code"] == botocores
