@@ -846,3 +846,38 @@ def test_unknown_enum_values_are_kept(path: str, value: object) -> None:
     for key in _keys(path):
         wire_node = wire_node[key]
     assert wire_node == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        1576540098,  # epoch seconds, the awsJson1_1 default
+        946845296.123,  # fractional epoch seconds
+        "946845296",  # epoch seconds as a string
+        "946845296.5",
+        "2019-12-16T22:48:18-01:00",  # Smithy AwsJson11DateTimeWithNegativeOffset
+        "2019-12-17T00:48:18+01:00",  # ...WithPositiveOffset
+        "2000-01-02T20:34:56.123Z",  # ...WithFractionalSeconds
+        "2000-01-02T20:34:56.123456789Z",  # beyond microseconds: truncated, as botocore
+        "Sun, 02 Jan 2000 20:34:56 GMT",  # http-date
+    ],
+)
+def test_timestamps_are_the_instant_botocore_reads(value: object, los_angeles: None) -> None:
+    ours = structure_job(reply({"creationDateTime": value})).creation_date_time
+    theirs = _botocore_job({"creationDateTime": value})["creationDateTime"]
+    assert ours is not None
+    assert ours.tzinfo is UTC
+    assert theirs.tzinfo is not None  # aware, in tzlocal() or the reply's offset
+    assert ours == theirs
+
+
+@pytest.mark.parametrize(
+    "value", ["2023-11-14", "Nov 14 2023", "14/11/2023 10:00", True, "NaN", 1e20]
+)
+def test_timestamps_botocore_guesses_at_are_errors(value: object) -> None:
+    # botocore hands other strings to dateutil (a date alone becomes local midnight, a
+    # boolean becomes 1970-01-01T00:00:01) or raises a bare ValueError/RuntimeError; none
+    # is a Smithy timestamp format, so we raise ResponseParseError naming the member.
+    with pytest.raises(ResponseParseError) as info:
+        structure_job(reply({"creationDateTime": value}))
+    assert info.value.path == "batchInferenceJob.creationDateTime"

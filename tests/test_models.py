@@ -210,3 +210,50 @@ def test_status_predicates(status: str | None, terminal: bool, failed: bool, act
     assert job.is_terminal is terminal
     assert job.is_failed is failed
     assert job.is_active is active
+
+
+# ------------------------------------------------------------------ wire types per member
+
+#: What each botocore type must be in our fields (the converter's decoding rules rest on it).
+_FIELD_TYPES = {
+    "string": "str | None",
+    "integer": "int | None",
+    "timestamp": "datetime | None",
+    "structure": None,  # one of MODELS, checked by test_fields_match_botocore_members
+}
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
+def test_enums_and_maps_are_open_types(cls: type[Any]) -> None:
+    """An enum member is a plain string and a map a plain dict of the value's type, so an
+    enum value AWS adds later (``batchInferenceJobMode``, ``status``, a ``rankingInfluence``
+    key) comes through as its string; a map value is never ``None`` (null entries are
+    dropped: the model's maps are dense)."""
+    shape = BOTOCORE_STRUCTURES[cls.__name__]
+    fields = {f.name: f for f in attrs.fields(cls)}
+    for member, member_shape in shape.members.items():
+        field = fields[snake(member)]
+        text = field.type if isinstance(field.type, str) else repr(field.type)
+        optional = member not in shape.required_members
+        if member_shape.type_name == "map":
+            key, value = member_shape.key, member_shape.value
+            value_type = {"string": "str", "double": "float"}[value.type_name]
+            assert key.type_name == "string"
+            assert text == f"dict[str, {value_type}] | None", member
+        elif member_shape.type_name in ("string", "integer", "timestamp"):
+            want = _FIELD_TYPES[member_shape.type_name]
+            assert want is not None
+            assert text == (want if optional else want.removesuffix(" | None")), member
+            if member_shape.metadata.get("enum"):
+                assert text.startswith("str"), member
+        else:
+            assert member_shape.type_name == "structure", member
+
+
+def test_the_model_has_the_enums_and_maps_the_decoding_rules_name() -> None:
+    job = BOTOCORE_STRUCTURES["BatchInferenceJob"].members
+    assert job["batchInferenceJobMode"].enum == ["BATCH_INFERENCE", "THEME_GENERATION"]
+    config = BOTOCORE_STRUCTURES["BatchInferenceJobConfig"].members
+    assert config["rankingInfluence"].key.enum == ["POPULARITY", "FRESHNESS"]
+    assert config["itemExplorationConfig"].value.type_name == "string"
+    assert config["rankingInfluence"].value.type_name == "double"
