@@ -1088,7 +1088,7 @@ def test_an_empty_2xx_body_reads_as_an_empty_object(body: bytes) -> None:
         decode_job(response(200, body, **{"x-amzn-RequestId": "rid"}))
     assert info.value.path == "batchInferenceJob"
     assert info.value.request_id == "rid"
-    assert "empty body" in str(info.value)
+    assert "body is empty" in str(info.value)
 
 
 CONTENT_TYPES = [

@@ -168,7 +168,7 @@ def decode_job(
         # awsJson1_1: a server with no output members SHOULD send an empty body, and a
         # client reads it as {}. For this operation {} still lacks the job: name it.
         raise ResponseParseError(
-            f"HTTP {response.status_code} reply has no batchInferenceJob object (empty body)",
+            f"HTTP {response.status_code} reply body is empty (no batchInferenceJob object)",
             path="batchInferenceJob",
             request_id=request_id,
         )
