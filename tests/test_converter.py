@@ -881,3 +881,32 @@ def test_timestamps_botocore_guesses_at_are_errors(value: object) -> None:
     with pytest.raises(ResponseParseError) as info:
         structure_job(reply({"creationDateTime": value}))
     assert info.value.path == "batchInferenceJob.creationDateTime"
+
+
+_MAYBE_NULL_MAPS = st.fixed_dictionaries(
+    {},
+    optional={
+        "itemExplorationConfig": st.dictionaries(_text, st.none() | _text, max_size=4),
+        "rankingInfluence": st.dictionaries(
+            _text, st.none() | st.floats(allow_nan=False) | st.sampled_from(["NaN"]), max_size=4
+        ),
+    },
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_MAYBE_NULL_MAPS)
+def test_fast_hooks_and_their_detailed_twin_agree_on_maps(config: dict[str, Any]) -> None:
+    conv = make_converter()
+    fast = conv.structure(config, BatchInferenceJobConfig)
+    slow = conv.explainer().structure(config, BatchInferenceJobConfig)
+    assert STRICT["epoch"].unstructure(fast) == STRICT["epoch"].unstructure(slow)
+    for wire, got in (
+        (config.get("itemExplorationConfig"), fast.item_exploration_config),
+        (config.get("rankingInfluence"), fast.ranking_influence),
+    ):
+        if wire is None:
+            assert got is None
+        else:
+            assert got is not None
+            assert list(got) == [key for key, value in wire.items() if value is not None]

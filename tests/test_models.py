@@ -8,6 +8,7 @@ until the model grows the field too.
 from __future__ import annotations
 
 import re
+import typing
 from datetime import datetime, timezone
 from typing import Any
 
@@ -214,13 +215,9 @@ def test_status_predicates(status: str | None, terminal: bool, failed: bool, act
 
 # ------------------------------------------------------------------ wire types per member
 
-#: What each botocore type must be in our fields (the converter's decoding rules rest on it).
-_FIELD_TYPES = {
-    "string": "str | None",
-    "integer": "int | None",
-    "timestamp": "datetime | None",
-    "structure": None,  # one of MODELS, checked by test_fields_match_botocore_members
-}
+#: What each botocore scalar type must be in our fields (the decoding rules rest on it).
+_SCALARS: dict[str, type] = {"string": str, "integer": int, "timestamp": datetime}
+_MAP_VALUES: dict[str, type] = {"string": str, "double": float}
 
 
 @pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
@@ -230,22 +227,22 @@ def test_enums_and_maps_are_open_types(cls: type[Any]) -> None:
     key) comes through as its string; a map value is never ``None`` (null entries are
     dropped: the model's maps are dense)."""
     shape = BOTOCORE_STRUCTURES[cls.__name__]
-    fields = {f.name: f for f in attrs.fields(cls)}
+    hints = typing.get_type_hints(cls)
     for member, member_shape in shape.members.items():
-        field = fields[snake(member)]
-        text = field.type if isinstance(field.type, str) else repr(field.type)
+        hint = hints[snake(member)]
         optional = member not in shape.required_members
         if member_shape.type_name == "map":
-            key, value = member_shape.key, member_shape.value
-            value_type = {"string": "str", "double": "float"}[value.type_name]
-            assert key.type_name == "string"
-            assert text == f"dict[str, {value_type}] | None", member
-        elif member_shape.type_name in ("string", "integer", "timestamp"):
-            want = _FIELD_TYPES[member_shape.type_name]
-            assert want is not None
-            assert text == (want if optional else want.removesuffix(" | None")), member
+            assert member_shape.key.type_name == "string", member
+            value = _MAP_VALUES[member_shape.value.type_name]
+            mapping, none = typing.get_args(hint)
+            assert none is type(None), member
+            assert typing.get_origin(mapping) is dict, member
+            assert typing.get_args(mapping) == (str, value), member
+        elif member_shape.type_name in _SCALARS:
+            scalar = _SCALARS[member_shape.type_name]
+            assert hint == (scalar | None if optional else scalar), member
             if member_shape.metadata.get("enum"):
-                assert text.startswith("str"), member
+                assert scalar is str, member
         else:
             assert member_shape.type_name == "structure", member
 
