@@ -8,6 +8,7 @@ Timestamps must come out as aware UTC datetimes whatever the local zone (botocor
 from __future__ import annotations
 
 import copy
+import json
 import math
 import re
 import time
@@ -16,8 +17,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import attrs
+import botocore.parsers
 import cattrs
 import pytest
+from botocore.loaders import Loader
+from botocore.model import ServiceModel
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -599,7 +603,9 @@ WRONG_TYPES: list[tuple[str, object]] = [
     ("failureReason", 1.5),
     ("solutionVersionArn", []),
     ("numResults", "25"),
-    ("numResults", 25.0),
+    ("numResults", 25.5),
+    ("numResults", 1e400),  # inf: json.loads reads 1e400 so
+    ("numResults", "NaN"),
     ("numResults", True),
     ("numResults", []),
     ("jobInput", "s3://bucket/in.json"),
@@ -622,11 +628,11 @@ WRONG_TYPES: list[tuple[str, object]] = [
     ("batchInferenceJobConfig.itemExplorationConfig", ["explorationWeight"]),
     ("batchInferenceJobConfig.itemExplorationConfig", "explorationWeight=0.3"),
     ("batchInferenceJobConfig.itemExplorationConfig['explorationWeight']", 0.3),
-    ("batchInferenceJobConfig.itemExplorationConfig['explorationWeight']", None),
     ("batchInferenceJobConfig.rankingInfluence", [0.5]),
     ("batchInferenceJobConfig.rankingInfluence['POPULARITY']", "0.5"),
     ("batchInferenceJobConfig.rankingInfluence['POPULARITY']", True),
-    ("batchInferenceJobConfig.rankingInfluence['FRESHNESS']", None),
+    ("batchInferenceJobConfig.rankingInfluence['FRESHNESS']", "nan"),  # only Smithy's spelling
+    ("batchInferenceJobConfig.rankingInfluence['FRESHNESS']", "1.0"),
     ("roleArn", 123456789012),
     ("batchInferenceJobMode", 1),
     ("themeGenerationConfig", "title"),
@@ -717,3 +723,190 @@ def test_reply_that_is_not_an_object(payload: object) -> None:
     with pytest.raises(ResponseParseError, match="expected a JSON object") as info:
         structure_job(payload, request_id="rid-4")
     assert info.value.request_id == "rid-4"
+
+
+# ------------------------------------------------------------------ Smithy tolerance rules
+# Each rule is compared with botocore's own parser (run on the same members) where the two
+# differ; tests/vectors and tests/test_json_protocol.py run the Smithy protocol cases.
+
+
+def _botocore_job(job: dict[str, Any]) -> dict[str, Any]:
+    """What botocore's JSON parser makes of ``{"batchInferenceJob": job}``."""
+    model = ServiceModel(Loader().load_service_model("personalize", "service-2"))
+    shape = model.operation_model("DescribeBatchInferenceJob").output_shape
+    parsed = botocore.parsers.create_parser("json").parse(
+        {"body": json.dumps(reply(job)).encode(), "headers": {}, "status_code": 200}, shape
+    )
+    result: dict[str, Any] = parsed["batchInferenceJob"]
+    return result
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        (
+            {"itemExplorationConfig": {"explorationWeight": None, "cutoff": "0.5"}},
+            BatchInferenceJobConfig(item_exploration_config={"cutoff": "0.5"}),
+        ),
+        (
+            {"rankingInfluence": {"POPULARITY": None, "FRESHNESS": 0.25}},
+            BatchInferenceJobConfig(ranking_influence={"FRESHNESS": 0.25}),
+        ),
+        (
+            {"itemExplorationConfig": {"a": None}, "rankingInfluence": {"POPULARITY": None}},
+            BatchInferenceJobConfig(item_exploration_config={}, ranking_influence={}),
+        ),
+    ],
+)
+def test_null_in_a_dense_map_drops_that_key(
+    config: dict[str, Any], expected: BatchInferenceJobConfig
+) -> None:
+    # Issue 11 section 4: this used to fail the whole describe with ResponseParseError.
+    wire = {"jobName": "j", "batchInferenceJobConfig": config}
+    for conv in (default_converter(), make_converter(strict=True), make_converter()):
+        job = structure_job(reply(wire), converter=conv)
+        assert job.batch_inference_job_config == expected
+        assert job.job_name == "j"
+    # botocore keeps the key with None, which dict[str, float] cannot hold.
+    parsed = _botocore_job(wire)["batchInferenceJobConfig"]
+    assert None in [v for m in parsed.values() for v in m.values()]
+
+
+def test_dropping_nulls_leaves_the_callers_dict_alone() -> None:
+    config = {"rankingInfluence": {"POPULARITY": None, "FRESHNESS": 0.25}}
+    structure_job(reply({"batchInferenceJobConfig": config}))
+    assert config == {"rankingInfluence": {"POPULARITY": None, "FRESHNESS": 0.25}}
+
+
+def test_a_bad_value_beside_a_null_still_names_its_key() -> None:
+    wire = {"batchInferenceJobConfig": {"itemExplorationConfig": {"a": None, "b": 5}}}
+    with pytest.raises(ResponseParseError) as info:
+        structure_job(reply(wire))
+    assert info.value.path == "batchInferenceJob.batchInferenceJobConfig.itemExplorationConfig['b']"
+
+
+def test_a_null_map_is_an_absent_map() -> None:
+    wire = {"batchInferenceJobConfig": {"itemExplorationConfig": None, "rankingInfluence": None}}
+    assert structure_job(reply(wire)).batch_inference_job_config == BatchInferenceJobConfig()
+
+
+@pytest.mark.parametrize(
+    ("text", "check"),
+    [
+        ("NaN", math.isnan),
+        ("Infinity", lambda v: v == math.inf),
+        ("-Infinity", lambda v: v == -math.inf),
+    ],
+)
+def test_doubles_take_smithys_non_finite_strings(text: str, check: Any) -> None:
+    wire = {"batchInferenceJobConfig": {"rankingInfluence": {"POPULARITY": text}}}
+    job = structure_job(reply(wire))
+    assert job.batch_inference_job_config is not None
+    value = (job.batch_inference_job_config.ranking_influence or {})["POPULARITY"]
+    assert type(value) is float
+    assert check(value)
+    # botocore hands the string through untouched.
+    assert _botocore_job(wire)["batchInferenceJobConfig"]["rankingInfluence"] == {
+        "POPULARITY": text
+    }
+    # ...and we write it back the same way, so the wire form stays valid JSON.
+    for conv in (make_converter(), make_converter(timestamps="iso8601")):
+        out = conv.unstructure(job)
+        assert out["batchInferenceJobConfig"]["rankingInfluence"] == {"POPULARITY": text}
+        json.dumps(out, allow_nan=False)
+
+
+@pytest.mark.parametrize("text", ["25", "25.0", "2.5e1", "250E-1"])
+def test_integral_json_numbers_are_integers(text: str) -> None:
+    # JSON has one number type; json.loads makes floats of all but the first.
+    value = json.loads(text)
+    job = structure_job(reply({"numResults": value}))
+    assert job.num_results == 25
+    assert type(job.num_results) is int
+    assert _botocore_job({"numResults": value})["numResults"] == value  # passed through
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("batchInferenceJobMode", "SOME_FUTURE_MODE"),
+        ("status", "CREATE STOPPING"),
+        ("batchInferenceJobConfig.rankingInfluence['NOVELTY']", 0.5),
+    ],
+)
+def test_unknown_enum_values_are_kept(path: str, value: object) -> None:
+    # Smithy enums are open: a value added to the service after this client was built
+    # must come through as its string, never fail the call (botocore does the same).
+    job = STRICT["epoch"].unstructure(structure_job(reply(with_value(path, value))))
+    node: Any = job
+    for key in _keys(path):
+        node = node[key]
+    assert node == value
+    wire_node: Any = _botocore_job(with_value(path, value))
+    for key in _keys(path):
+        wire_node = wire_node[key]
+    assert wire_node == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        1576540098,  # epoch seconds, the awsJson1_1 default
+        946845296.123,  # fractional epoch seconds
+        "946845296",  # epoch seconds as a string
+        "946845296.5",
+        "2019-12-16T22:48:18-01:00",  # Smithy AwsJson11DateTimeWithNegativeOffset
+        "2019-12-17T00:48:18+01:00",  # ...WithPositiveOffset
+        "2000-01-02T20:34:56.123Z",  # ...WithFractionalSeconds
+        "2000-01-02T20:34:56.123456789Z",  # beyond microseconds: truncated, as botocore
+        "Sun, 02 Jan 2000 20:34:56 GMT",  # http-date
+    ],
+)
+def test_timestamps_are_the_instant_botocore_reads(value: object, los_angeles: None) -> None:
+    ours = structure_job(reply({"creationDateTime": value})).creation_date_time
+    theirs = _botocore_job({"creationDateTime": value})["creationDateTime"]
+    assert ours is not None
+    assert ours.tzinfo is UTC
+    assert theirs.tzinfo is not None  # aware, in tzlocal() or the reply's offset
+    assert ours == theirs
+
+
+@pytest.mark.parametrize(
+    "value", ["2023-11-14", "Nov 14 2023", "14/11/2023 10:00", True, "NaN", 1e20]
+)
+def test_timestamps_botocore_guesses_at_are_errors(value: object) -> None:
+    # botocore hands other strings to dateutil (a date alone becomes local midnight, a
+    # boolean becomes 1970-01-01T00:00:01) or raises a bare ValueError/RuntimeError; none
+    # is a Smithy timestamp format, so we raise ResponseParseError naming the member.
+    with pytest.raises(ResponseParseError) as info:
+        structure_job(reply({"creationDateTime": value}))
+    assert info.value.path == "batchInferenceJob.creationDateTime"
+
+
+_MAYBE_NULL_MAPS = st.fixed_dictionaries(
+    {},
+    optional={
+        "itemExplorationConfig": st.dictionaries(_text, st.none() | _text, max_size=4),
+        "rankingInfluence": st.dictionaries(
+            _text, st.none() | st.floats(allow_nan=False) | st.sampled_from(["NaN"]), max_size=4
+        ),
+    },
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_MAYBE_NULL_MAPS)
+def test_fast_hooks_and_their_detailed_twin_agree_on_maps(config: dict[str, Any]) -> None:
+    conv = make_converter()
+    fast = conv.structure(config, BatchInferenceJobConfig)
+    slow = conv.explainer().structure(config, BatchInferenceJobConfig)
+    assert STRICT["epoch"].unstructure(fast) == STRICT["epoch"].unstructure(slow)
+    for wire, got in (
+        (config.get("itemExplorationConfig"), fast.item_exploration_config),
+        (config.get("rankingInfluence"), fast.ranking_influence),
+    ):
+        if wire is None:
+            assert got is None
+        else:
+            assert got is not None
+            assert list(got) == [key for key, value in wire.items() if value is not None]

@@ -8,6 +8,7 @@ until the model grows the field too.
 from __future__ import annotations
 
 import re
+import typing
 from datetime import datetime, timezone
 from typing import Any
 
@@ -210,3 +211,46 @@ def test_status_predicates(status: str | None, terminal: bool, failed: bool, act
     assert job.is_terminal is terminal
     assert job.is_failed is failed
     assert job.is_active is active
+
+
+# ------------------------------------------------------------------ wire types per member
+
+#: What each botocore scalar type must be in our fields (the decoding rules rest on it).
+_SCALARS: dict[str, type] = {"string": str, "integer": int, "timestamp": datetime}
+_MAP_VALUES: dict[str, type] = {"string": str, "double": float}
+
+
+@pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)
+def test_enums_and_maps_are_open_types(cls: type[Any]) -> None:
+    """An enum member is a plain string and a map a plain dict of the value's type, so an
+    enum value AWS adds later (``batchInferenceJobMode``, ``status``, a ``rankingInfluence``
+    key) comes through as its string; a map value is never ``None`` (null entries are
+    dropped: the model's maps are dense)."""
+    shape = BOTOCORE_STRUCTURES[cls.__name__]
+    hints = typing.get_type_hints(cls)
+    for member, member_shape in shape.members.items():
+        hint = hints[snake(member)]
+        optional = member not in shape.required_members
+        if member_shape.type_name == "map":
+            assert member_shape.key.type_name == "string", member
+            value = _MAP_VALUES[member_shape.value.type_name]
+            mapping, none = typing.get_args(hint)
+            assert none is type(None), member
+            assert typing.get_origin(mapping) is dict, member
+            assert typing.get_args(mapping) == (str, value), member
+        elif member_shape.type_name in _SCALARS:
+            scalar = _SCALARS[member_shape.type_name]
+            assert hint == (scalar | None if optional else scalar), member
+            if member_shape.metadata.get("enum"):
+                assert scalar is str, member
+        else:
+            assert member_shape.type_name == "structure", member
+
+
+def test_the_model_has_the_enums_and_maps_the_decoding_rules_name() -> None:
+    job = BOTOCORE_STRUCTURES["BatchInferenceJob"].members
+    assert job["batchInferenceJobMode"].enum == ["BATCH_INFERENCE", "THEME_GENERATION"]
+    config = BOTOCORE_STRUCTURES["BatchInferenceJobConfig"].members
+    assert config["rankingInfluence"].key.enum == ["POPULARITY", "FRESHNESS"]
+    assert config["itemExplorationConfig"].value.type_name == "string"
+    assert config["rankingInfluence"].value.type_name == "double"

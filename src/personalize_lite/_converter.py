@@ -4,7 +4,11 @@
 * timestamps: epoch seconds (int, float, numeric strings), ISO-8601 and RFC 7231 strings become
   **aware UTC** datetimes whatever the local zone; unstructuring writes epoch seconds
   (the wire form) or ISO-8601 (the AWS CLI's output form);
-* scalars are type-checked: ``"5"`` is not an int and ``5`` is not a string;
+* scalars are type-checked: ``"5"`` is not an int and ``5`` is not a string; a JSON number
+  with an integral value (``25.0``) is an int; doubles also take Smithy's ``"NaN"``,
+  ``"Infinity"`` and ``"-Infinity"`` strings (and write non-finite values back that way);
+* ``null`` in a dense map (every map of this model) drops that key, as Smithy asks of
+  clients; ``null`` for a member is the member's absence;
 * unknown keys are tolerated (AWS adds members); ``strict=True`` forbids them, for
   drift tests;
 * every structuring failure becomes :class:`ResponseParseError` naming the field path.
@@ -20,11 +24,16 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from types import NoneType, UnionType
-from typing import Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import Any, Final, Literal, TypeVar, Union, get_args, get_origin
 
 import attrs
 import cattrs
-from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.gen import (
+    make_dict_structure_fn,
+    make_dict_unstructure_fn,
+    make_mapping_structure_fn,
+    override,
+)
 from cattrs.v import format_exception
 
 from ._errors import ResponseParseError
@@ -160,15 +169,82 @@ def _optional_str(value: Any, _: Any) -> str | None:
 
 
 def _strict_int(value: Any, _: type) -> int:
+    if type(value) is int:
+        return value
+    # JSON has one number type: 25.0 and 2.5e1 are the integer 25 (and so are they to
+    # botocore, which passes them through); 25.5, NaN and strings are not integers.
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise TypeError(f"expected an integer, got {value!r:.40}")
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"expected an integer, got {type(value).__name__}")
-    return value
+    return int(value)
+
+
+#: Smithy's JSON protocols write the non-finite doubles as these strings.
+_NON_FINITE: Final = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
 def _strict_float(value: Any, _: type) -> float:
+    if type(value) is float:
+        return value
+    if isinstance(value, str):
+        special = _NON_FINITE.get(value)
+        if special is None:
+            raise TypeError('expected a number (or "NaN", "Infinity", "-Infinity"), got a string')
+        return special
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"expected a number, got {type(value).__name__}")
     return float(value)
+
+
+def _unstructure_float(value: float) -> float | str:
+    if math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
+def _is_dense_map(type_: Any) -> bool:
+    return get_origin(type_) is dict
+
+
+def _dense_map_factory(
+    conv: cattrs.Converter, *, detailed: bool
+) -> Callable[[Any], Callable[[Any, Any], Any]]:
+    """Maps without ``@sparse`` (all of Personalize's): a ``null`` value drops its key.
+
+    Smithy asks clients to tolerate a null in a dense map by dropping the entry; botocore
+    keeps it as ``None``, which ``dict[str, float]`` cannot hold. The fast hook filters in
+    the one comprehension that builds the map (no cost over cattrs' own); the detailed
+    twin filters, then lets cattrs check the rest and name the failing key.
+    """
+
+    def factory(type_: Any) -> Callable[[Any, Any], Any]:
+        if detailed:
+            inner = make_mapping_structure_fn(type_, conv, detailed_validation=True)
+
+            def explain(value: Any, _: Any) -> Any:
+                if isinstance(value, dict) and None in value.values():
+                    value = {key: item for key, item in value.items() if item is not None}
+                return inner(value, type_)
+
+            return explain
+        key_type, value_type = get_args(type_)
+        key_hook = conv.get_structure_hook(key_type)
+        value_hook = conv.get_structure_hook(value_type)
+
+        def fast(value: Any, _: Any) -> Any:
+            # Anything but a JSON object has no .items(): the twin then says what it was.
+            return {
+                key_hook(key, key_type): value_hook(item, value_type)
+                for key, item in value.items()
+                if item is not None
+            }
+
+        return fast
+
+    return factory
 
 
 def _is_optional(type_: Any) -> bool:
@@ -250,8 +326,10 @@ def _configure(
     conv.register_structure_hook(str, _strict_str)
     conv.register_structure_hook(int, _strict_int)
     conv.register_structure_hook(float, _strict_float)
+    conv.register_structure_hook_factory(_is_dense_map, _dense_map_factory(conv, detailed=detailed))
     conv.register_structure_hook_factory(_is_optional, _optional_factory(conv))
     conv.register_unstructure_hook(datetime, _iso if timestamps == "iso8601" else _epoch)
+    conv.register_unstructure_hook(float, _unstructure_float)
     # Factories, not hooks: cattrs generates (and compiles) each function the first time
     # its class is met, so a process that only reads jobs never pays for unstructuring.
     conv.register_structure_hook_factory(

@@ -2,10 +2,11 @@
 body, and decoding of replies and errors (Smithy awsJson1_1 rules).
 
 Error code: the ``x-amzn-ErrorType`` header, else the body's ``code``, else ``__type``;
-anything after ``:`` is dropped, and any namespace before ``#``. Message: ``message`` or
-``Message``. Request id: ``x-amzn-RequestId``. Bodies that are not JSON objects (empty,
-``null``, HTML from a proxy) still give a :class:`PersonalizeServiceError` with the HTTP
-status and a short message.
+anything from the first ``:`` is dropped, then everything up to the first ``#``. Message:
+``message`` or ``Message``; other members of an error are ignored. Request id:
+``x-amzn-RequestId``. Bodies that are not JSON objects (``null``, HTML from a proxy) still
+give a :class:`PersonalizeServiceError` with the HTTP status and a short message. A 2xx
+body that is empty reads as ``{}``; the reply's ``Content-Type`` is not consulted.
 """
 
 from __future__ import annotations
@@ -100,8 +101,10 @@ def _load_object(body: bytes) -> dict[str, Any] | None:
 
 
 def _sanitize_code(raw: str) -> str:
+    """Smithy's two steps: keep what precedes the first ``:``, then what follows the
+    first ``#`` (botocore takes what follows the last ``#``; a shape id has one)."""
     code = raw.split(":", 1)[0]
-    return code.rsplit("#", 1)[-1].strip()
+    return code.split("#", 1)[-1].strip()
 
 
 def _snippet(body: bytes) -> str:
@@ -161,6 +164,14 @@ def decode_job(
 ) -> BatchInferenceJob:
     """Decode a 2xx reply into a :class:`BatchInferenceJob`."""
     request_id = request_id_of(response)
+    if not response.body.strip():
+        # awsJson1_1: a server with no output members SHOULD send an empty body, and a
+        # client reads it as {}. For this operation {} still lacks the job: name it.
+        raise ResponseParseError(
+            f"HTTP {response.status_code} reply body is empty (no batchInferenceJob object)",
+            path="batchInferenceJob",
+            request_id=request_id,
+        )
     try:
         payload = json.loads(response.body)
     except (ValueError, RecursionError) as exc:

@@ -2,8 +2,9 @@
 
 Field names are the snake_case forms of botocore's ``personalize/2018-05-22`` members;
 the camelCase mapping lives in one place, :mod:`personalize_lite._converter`. Members the
-model marks optional default to ``None``. ``status`` stays a plain string: the service
-may add values, and an unknown one must never break a caller.
+model marks optional default to ``None``. ``status`` and ``batch_inference_job_mode``
+stay plain strings: the service may add values, and an unknown one must never break a
+caller.
 """
 
 from __future__ import annotations
@@ -65,6 +66,9 @@ class BatchInferenceJobOutput:
 
 @attrs.frozen(kw_only=True, slots=True)
 class BatchInferenceJobConfig:
+    """Both maps are dense (no ``@sparse``): a ``null`` value on the wire drops its key.
+    ``ranking_influence`` keys are open: a type the service adds comes through as is."""
+
     item_exploration_config: dict[str, str] | None = None
     ranking_influence: dict[str, float] | None = None
 
