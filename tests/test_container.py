@@ -361,6 +361,9 @@ REFUSED = [
     "http://[fd00:ec2::24]/creds",
     "http://127.0.0.1@evil.example/creds",
     "http://localhost.evil.example/creds",
+    "http://localhost./creds",  # resolved through DNS, not /etc/hosts (issue 14, 4)
+    "http://LOCALHOST.:80/creds",
+    "http://127.0.0.1./creds",
     "http://0.0.0.0/creds",
 ]
 
