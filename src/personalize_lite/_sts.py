@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NoReturn
 
 from ._config import configured_endpoint_url
 from ._credentials import Credentials, ProviderContext, parse_expiration
@@ -281,7 +281,7 @@ class _DtdRefused(Exception):
     """Raised by the expat handlers below: the document declares a DTD or an entity."""
 
 
-def _refuse(*_args: object) -> None:
+def _refuse(*_args: object) -> NoReturn:
     raise _DtdRefused
 
 
