@@ -361,6 +361,9 @@ REFUSED = [
     "http://[fd00:ec2::24]/creds",
     "http://127.0.0.1@evil.example/creds",
     "http://localhost.evil.example/creds",
+    "http://localhost./creds",  # resolved through DNS, not /etc/hosts (issue 14, 4)
+    "http://LOCALHOST.:80/creds",
+    "http://127.0.0.1./creds",
     "http://0.0.0.0/creds",
 ]
 
@@ -420,3 +423,55 @@ def test_same_credentials_as_botocore(server: MetadataServer) -> None:
     botocore_request, our_request = server.seen
     for header in ("authorization", "accept"):
         assert our_request.headers[header] == botocore_request.headers[header]
+
+
+# --------------------------------------------------------------------------- bounded reads
+
+
+def _load_blocking_steps(plan: Plan[Any]) -> Send:
+    """Run a load's blocking steps inline (exceptions thrown back in, as the drivers do)
+    up to its first request."""
+    step = next(plan)
+    while isinstance(step, Blocking):
+        try:
+            value = step.fn()
+        except Exception as exc:  # handed to the plan, as the drivers do
+            step = plan.throw(exc)
+        else:
+            step = plan.send(value)
+    plan.close()
+    assert isinstance(step, Send)
+    return step
+
+
+@pytest.mark.parametrize("source", ["/dev/zero", "sparse 64 MiB file"])
+def test_an_endless_or_huge_token_file_is_refused_quickly_in_bounded_memory(
+    source: str, tmp_path: Path
+) -> None:
+    """Issue 14, finding 5: the token file was read whole (/dev/zero past 1 GiB)."""
+    import time
+    import tracemalloc
+
+    path = source
+    if source.startswith("sparse"):
+        big = tmp_path / "token"
+        with big.open("wb") as stream:
+            stream.truncate(64 * 1024 * 1024)
+        path = str(big)
+    elif not Path(source).exists():
+        pytest.skip(f"{source} does not exist on this system")
+    uri = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/creds"}
+    provider = container({**uri, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": path})
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(CredentialRetrievalError, match="larger than 1048576 bytes") as info:
+            _load_blocking_steps(provider.load())
+        elapsed = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert elapsed < 2.0
+    assert peak < 4 * 1024 * 1024, f"peak {peak} bytes while reading {source}"
+    assert path in str(info.value)
+    assert_no_secret(info.value)

@@ -684,6 +684,10 @@ def test_custom_endpoint_without_region_signs_for_us_east_1() -> None:
         "http://example.com",
         "http://10.0.0.1:4566",
         "http://localhost.evil.example",
+        # issue 14 finding 4: a fully qualified name is resolved through DNS, not hosts
+        "http://localhost.",
+        "http://localhost.:4566",
+        "http://LOCALHOST./path",
         "http://127.0.0.1.nip.io",
         "http://[2001:db8::1]",
         "http://global:1",

@@ -388,3 +388,108 @@ def test_unterminated_quote_raises_like_botocore(platform: str) -> None:
 def test_bad_timeout_is_rejected(tmp_path: Path, timeout: Any) -> None:
     with pytest.raises(ParamValidationError, match="timeout must be a positive"):
         ProcessProvider(make_ctx(tmp_path, None), timeout=timeout)
+
+
+# --------------------------------------------------------------------------- issue 14
+
+
+def _traced_error(
+    ctx: ProviderContext, **kwargs: Any
+) -> tuple[CredentialRetrievalError, int, float]:
+    """The error, the peak of traced Python memory while running, and the seconds taken."""
+    import tracemalloc
+
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        error = process_error(ctx, **kwargs)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return error, peak, time.monotonic() - started
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="bounded only where select() takes pipes")
+@pytest.mark.parametrize("stream", ["stdout", "stderr"])
+def test_endless_output_is_cut_off_and_the_command_killed(tmp_path: Path, stream: str) -> None:
+    """Finding 5: 400 MB of output reached 806 MiB RSS. Now: killed past 1 MiB."""
+    marker = tmp_path / "still running"
+    body = (
+        f"chunk = b'x' * 65536\nstarted = time.monotonic()\n"
+        f"while time.monotonic() - started < 20:\n    sys.{stream}.buffer.write(chunk)\n"
+        f"open({str(marker)!r}, 'w').close()\n"
+    )
+    ctx = make_ctx(tmp_path, script_command(tmp_path, body))
+    error, peak, elapsed = _traced_error(ctx, timeout=15)
+    assert f"wrote more than 1048576 bytes on {stream} and was killed" in str(error)
+    assert elapsed < 10
+    assert peak < 6 * 1024 * 1024, f"peak {peak} bytes"
+    assert not marker.exists()
+    assert error.__context__ is None
+    assert error.__cause__ is None
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX process handling")
+def test_exit_0_with_valid_json_is_success_though_a_background_child_holds_stdout(
+    tmp_path: Path,
+) -> None:
+    """Finding 3: the helper printed valid JSON and exited 0, a background child kept
+    stdout open: it was reported as killed (after the whole timeout)."""
+    pid_file = tmp_path / "child.pid"
+    body = (
+        "import subprocess\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+        f"sys.stdout.write({json.dumps(GOOD)!r})\nsys.stdout.flush()\nos._exit(0)\n"
+    )
+    ctx = make_ctx(tmp_path, script_command(tmp_path, body))
+    started = time.monotonic()
+    try:
+        credentials = run(ProcessProvider(ctx, timeout=8).load())
+    finally:
+        if pid_file.exists():
+            os.kill(int(pid_file.read_text()), 9)
+    assert time.monotonic() - started < 6  # EOF_GRACE (1 s) after the exit, not 8 s
+    assert credentials == Credentials(
+        access_key_id=AKID, secret_access_key=SECRET, session_token=TOKEN
+    )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX process handling")
+def test_exit_0_with_incomplete_json_and_a_background_child_says_so(tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    body = (
+        "import subprocess\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+        f"sys.stdout.write({json.dumps(GOOD)[:-8]!r})\nsys.stdout.flush()\nos._exit(0)\n"
+    )
+    ctx = make_ctx(tmp_path, script_command(tmp_path, body))
+    started = time.monotonic()
+    try:
+        error = process_error(ctx, timeout=8)
+    finally:
+        if pid_file.exists():
+            os.kill(int(pid_file.read_text()), 9)
+    assert time.monotonic() - started < 6
+    assert "is not JSON" in str(error)
+    assert "exited with code 0, but a process it started kept its output open" in str(error)
+    assert "killed" not in str(error)
+
+
+def test_timeout_error_keeps_no_timeout_expired_on_its_chain(tmp_path: Path) -> None:
+    """Finding 3: ``raise ... from None`` in the except block kept TimeoutExpired (its
+    cmd holds the arguments, its stdout the printed secret key) as __context__."""
+    body = f"sys.stdout.write({json.dumps(GOOD)!r})\nsys.stdout.flush()\ntime.sleep(30)\n"
+    command = script_command(tmp_path, body) + " --secret-arg=SWEEParg"
+    error = process_error(make_ctx(tmp_path, command), timeout=1.0)
+    assert "did not finish within 1 seconds and was killed" in str(error)
+    assert error.__context__ is None
+    assert error.__cause__ is None
+
+
+def test_start_failures_keep_no_os_error_on_their_chain(tmp_path: Path) -> None:
+    missing = tmp_path / "nope" / "helper"
+    error = process_error(make_ctx(tmp_path, shlex.quote(str(missing)) + " --secret-arg"))
+    assert error.__context__ is None
+    assert error.__cause__ is None

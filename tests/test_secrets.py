@@ -83,6 +83,7 @@ from personalize_lite._imds import InstanceMetadataProvider
 from personalize_lite._process import ProcessProvider
 from personalize_lite._sso import SSOProvider, sso_token_cache_key
 from personalize_lite.testing import AsyncRecordingTransport, FixtureServer, RecordingTransport
+from tests._drive import sync_runner
 from tests._metadata_server import AUTH as CONTAINER_AUTH
 from tests._metadata_server import SECRET as IMDS_SECRET
 from tests._metadata_server import TOKEN as IMDS_TOKEN
@@ -110,6 +111,36 @@ JOB = {"batchInferenceJob": {"batchInferenceJobArn": ARN, "status": "ACTIVE"}}
 _CORE = re.compile(r"[A-Za-z]*(?:zz9|ZZ9)[A-Za-z]*")
 _SIGNATURE = re.compile(r"Signature=([0-9a-f]{64})")
 _SECRET_HEADERS = ("x-amz-security-token", "x-amz-sso_bearer_token", "x-aws-ec2-metadata-token")
+#: Attributes the walk reads besides ``vars()``: properties and C-level fields of the
+#: exceptions that hold what they were given (httpx, subprocess, json, codecs,
+#: configparser, OSError, aiohttp).
+_WALK_ATTRIBUTES = (
+    "request",
+    "response",
+    "headers",
+    "doc",
+    "object",
+    "cmd",
+    "stdout",
+    "stderr",
+    "output",
+    "source",
+    "line",
+    "lineno",
+    "message",
+    "msg",
+    "filename",
+    "filename2",
+    "strerror",
+    "reason",
+    "request_info",
+    "history",
+    "errors",
+    "body",
+    "content",
+)
+_WALK_DEPTH = 12
+_WALK_OBJECTS = 20_000
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -137,6 +168,7 @@ class Sweep:
         }
         self.texts: list[tuple[str, str]] = []
         self.signatures = 0
+        self.walked = 0
 
     def secret(self, label: str, value: str) -> None:
         self.secrets[label] = value
@@ -150,7 +182,8 @@ class Sweep:
             self.text(f"str of {where} {type(obj).__name__}", str(obj))
 
     def exception(self, where: str, exc: BaseException) -> None:
-        """The exception and its whole chain, suppressed contexts included."""
+        """The exception and its whole chain, suppressed contexts included, and every
+        object they hold: a crash reporter or a debugger walks them all."""
         seen: set[int] = set()
         pending: list[tuple[str, BaseException]] = [(where, exc)]
         while pending:
@@ -168,6 +201,72 @@ class Sweep:
                 chained = getattr(current, link)
                 if chained is not None:
                     pending.append((f"{label}.{link}", chained))
+        self.walk(where, exc, depth=0, seen=set())
+
+    def walk(self, where: str, obj: object, *, depth: int, seen: set[int]) -> None:
+        """``obj`` and, recursively (to :data:`_WALK_DEPTH` levels), what it holds: the
+        ``__cause__`` / ``__context__`` of exceptions, ``vars()``, ``args``, the
+        attributes in :data:`_WALK_ATTRIBUTES` (properties included: httpx's
+        ``.request``), the items of containers, the headers and bodies of httpx requests
+        and responses. Strings are searched as they are, bytes decoded."""
+        if isinstance(obj, str):
+            self.text(where, obj)
+            return
+        if isinstance(obj, bytes | bytearray | memoryview):
+            data = bytes(obj)
+            self.text(where, data.decode("utf-8", "replace"))
+            self.text(f"{where} (latin-1)", data.decode("latin-1"))
+            return
+        if obj is None or isinstance(obj, bool | int | float | type) or callable(obj):
+            return
+        if id(obj) in seen or depth > _WALK_DEPTH or len(seen) > _WALK_OBJECTS:
+            return
+        seen.add(id(obj))
+        self.walked += 1
+        try:
+            shown = repr(obj)
+        except Exception as exc:
+            shown = f"<repr failed: {type(exc).__name__}>"
+        self.text(f"repr of {where} {type(obj).__name__}", shown)
+        children: list[tuple[str, object]] = []
+        if isinstance(obj, httpx.Headers):
+            children += [(f"[{k!r}]", v) for k, v in obj.multi_items()]
+        elif isinstance(obj, httpx.Request):
+            children += [(".url", str(obj.url)), (".headers", obj.headers)]
+            with contextlib.suppress(httpx.RequestNotRead):
+                children.append((".content", obj.content))
+        elif isinstance(obj, httpx.Response):
+            children += [(".headers", obj.headers)]
+            with contextlib.suppress(httpx.ResponseNotRead):
+                children.append((".content", obj.content))
+            with contextlib.suppress(RuntimeError):
+                children.append((".request", obj.request))
+        elif isinstance(obj, dict):
+            children += [(f" key #{i}", k) for i, k in enumerate(obj)]
+            children += [(f"[{k!r}]", v) for k, v in obj.items()]
+        elif isinstance(obj, list | tuple | set | frozenset):
+            children += [(f"[{i}]", item) for i, item in enumerate(obj)]
+        if isinstance(obj, BaseException):
+            children += [
+                (".args", obj.args),
+                (".__cause__", obj.__cause__),
+                (".__context__", obj.__context__),
+                (".__notes__", getattr(obj, "__notes__", None)),
+            ]
+        with contextlib.suppress(TypeError):
+            children += [(f".{k}", v) for k, v in vars(obj).items()]
+        for slot in getattr(type(obj), "__slots__", ()):
+            with contextlib.suppress(AttributeError, TypeError):
+                children.append((f".{slot}", getattr(obj, slot)))
+        for name in _WALK_ATTRIBUTES:
+            try:
+                value = getattr(obj, name, None)
+            except Exception:  # noqa: S112 - httpx raises RuntimeError when unset
+                continue
+            if value is not None:
+                children.append((f".{name}", value))
+        for label, child in children:
+            self.walk(f"{where}{label}", child, depth=depth + 1, seen=seen)
 
     def requests(self, requests: list[httpx.Request]) -> None:
         """The signatures and secret headers actually sent become secrets too."""
@@ -223,7 +322,8 @@ class Sweep:
             print(
                 f"\nsweep {self.path}: {len(self.texts)} texts, "
                 f"{sum(len(text) for _, text in self.texts)} characters, "
-                f"{len(self.secrets)} secrets ({signatures} signatures), {len(leaks)} leaks"
+                f"{len(self.secrets)} secrets ({signatures} signatures), "
+                f"{self.walked} objects walked, {len(leaks)} leaks"
             )
         assert not leaks, f"path {self.path!r} leaked: " + "; ".join(leaks)
 
@@ -855,6 +955,79 @@ def sso_failures(h: Harness) -> None:
         h.describe(CredentialRetrievalError, profile="sso", env=env)
 
 
+def _process_provider(h: Harness, body: str, **kwargs: Any) -> ProcessProvider:
+    command = write_process(h, body, "--token", PROCESS_ARG, f"--password={PROCESS_ARG}")
+    h.config.write_text(f"[default]\ncredential_process = {command}\n", encoding="utf-8")
+    env = h.env()
+    files = load_aws_files(env)
+    settings = resolve_settings(env=env, files=files, region=REGION)
+    ctx = ProviderContext(
+        env=env, files=files, settings=settings, clock=lambda: datetime.now(timezone.utc)
+    )
+    return ProcessProvider(ctx, **kwargs)
+
+
+def process_timeouts_and_overflows(h: Harness) -> None:
+    """Issue 14, finding 3: a timed-out credential_process kept TimeoutExpired (its cmd:
+    the arguments; its stdout: the printed secret key) as the error's __context__."""
+    echo = json.dumps(GOOD_PROCESS_OUTPUT)
+    bodies = [
+        # prints the credentials (and its arguments on stderr), then hangs
+        f"sys.stdout.write({echo!r})\nsys.stdout.flush()\n"
+        "sys.stderr.write(' '.join(sys.argv))\nsys.stderr.flush()\ntime.sleep(30)\n",
+        # prints the credentials, then endless output
+        f"sys.stdout.write({echo!r})\nwhile True:\n    sys.stdout.write({echo!r} * 100)\n",
+        f"while True:\n    sys.stderr.write({SECRET!r} + ' '.join(sys.argv) * 100)\n",
+    ]
+    for body in bodies:
+        provider = _process_provider(h, body, timeout=1.0)
+        h.sweep.objects("process provider", provider)
+        with sync_runner() as run:
+            h.expect(CredentialRetrievalError, run, provider.load())
+
+
+def sso_transport_errors(h: Harness) -> None:
+    """Issue 14, finding 3: the SSO error chained httpx's error, whose .request.headers
+    held the bearer token."""
+    h.config.write_text(SSO_CONFIG, encoding="utf-8")
+    cache = h.tmp / ".aws" / "sso" / "cache"
+    cache.mkdir(parents=True)
+    token_path = cache / f"{sso_token_cache_key(start_url='', session_name='corp')}.json"
+    token = {"accessToken": SSO_TOKEN, "expiresAt": "2099-01-01T00:00:00Z"}
+    token_path.write_text(json.dumps(token), encoding="utf-8")
+    refused = h.fixture("refused_port")
+    host, port = h.fixture("hangup_server")
+    for url in (f"http://127.0.0.1:{refused}", f"http://{host}:{port}"):
+        h.describe(CredentialRetrievalError, profile="sso", env=h.env(AWS_ENDPOINT_URL_SSO=url))
+
+
+def sts_transport_errors(h: Harness) -> None:
+    """AssumeRole signs with the source credentials: a transport error after signing."""
+    h.config.write_text(ROLE_CONFIG, encoding="utf-8")
+    h.credentials.write_text(BASE_KEYS, encoding="utf-8")
+    refused = h.fixture("refused_port")
+    host, port = h.fixture("hangup_server")
+    for url in (f"http://127.0.0.1:{refused}", f"http://{host}:{port}"):
+        h.describe(CredentialRetrievalError, profile="role", env=h.env(AWS_ENDPOINT_URL_STS=url))
+
+
+def async_transport_failures(h: Harness) -> None:
+    """The service call is signed, then the transport fails (the async driver)."""
+    for exc in (
+        httpx.ConnectError("[Errno 111] Connection refused"),
+        httpx.ReadTimeout("The read operation timed out"),
+        httpx.RemoteProtocolError("Server disconnected"),
+    ):
+
+        def raising(_request: httpx.Request, exc: Exception = exc) -> httpx.Response:
+            raise exc
+
+        for backend in ("asyncio", "trio"):
+            router = AsyncRouter(raising)
+            anyio.run(_describe_async, h, router, backend, backend=backend)
+            h.sent += router.requests
+
+
 IMDS_ROLES = "/latest/meta-data/iam/security-credentials/"
 
 
@@ -1081,6 +1254,10 @@ PATHS: dict[str, Callable[[Harness], None]] = {
     "sts-assume-role-failures": sts_assume_role_failures,
     "sts-web-identity-failures": web_identity_failures,
     "sso-failures": sso_failures,
+    "sso-transport-errors": sso_transport_errors,
+    "sts-transport-errors": sts_transport_errors,
+    "credential-process-timeouts-and-overflows": process_timeouts_and_overflows,
+    "async-transport-failures": async_transport_failures,
     "imds-failures": imds_failures,
     "container-failures": container_failures,
     "recording-cassettes": recording_cassettes,

@@ -9,6 +9,7 @@ the real drivers (``tests/_drive.py``); a few core tests step a plan by hand.
 
 from __future__ import annotations
 
+import time
 import urllib.parse
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -32,6 +33,7 @@ from personalize_lite._sts import (
     GLOBAL_ENDPOINT,
     MAX_ATTEMPTS,
     STS_TIMEOUT,
+    _parse_credentials,
     assume_role_plan,
     assume_role_with_web_identity_plan,
     sts_endpoint,
@@ -452,3 +454,71 @@ async def test_moto_through_async_driver(moto_sts: str) -> None:
     assert credentials.access_key_id.startswith("ASIA")
     assert credentials.expiration is not None
     assert credentials.expiration > now
+
+
+# --------------------------------------------------------------------------- DTDs (issue 14, 6)
+
+_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
+_GOOD_XML = (
+    f'<AssumeRoleResponse xmlns="{_NS}"><AssumeRoleResult><Credentials>'
+    "<AccessKeyId>ASIAXMLEXAMPLE</AccessKeyId><SecretAccessKey>xml/secret+key</SecretAccessKey>"
+    "<SessionToken>xml-session-token</SessionToken>"
+    "<Expiration>2030-01-01T00:00:00Z</Expiration>"
+    "</Credentials></AssumeRoleResult></AssumeRoleResponse>"
+)
+_LAUGHS = (
+    '<!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10 if i > 1 else "&lol;" * 10}">'
+        for i in range(1, 10)
+    )
+    + "]>"
+)
+_HOSTILE = {
+    "billion laughs": _LAUGHS + "<AssumeRoleResponse>&lol9;</AssumeRoleResponse>",
+    "external entity": '<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+    f'<AssumeRoleResponse xmlns="{_NS}"><AssumeRoleResult><Credentials>'
+    "<AccessKeyId>&x;</AccessKeyId></Credentials></AssumeRoleResult></AssumeRoleResponse>",
+    "internal entity in a valid reply": '<!DOCTYPE r [<!ENTITY k "ASIAXMLEXAMPLE">]>'
+    + _GOOD_XML.replace("ASIAXMLEXAMPLE", "&k;"),
+    "bare doctype": "<!DOCTYPE AssumeRoleResponse>" + _GOOD_XML,
+    "parameter entity": '<!DOCTYPE r [<!ENTITY % p SYSTEM "http://127.0.0.1:9/x"> %p;]>'
+    + _GOOD_XML,
+}
+_ENCODINGS = {
+    "utf-8": lambda text: b'<?xml version="1.0" encoding="UTF-8"?>' + text.encode("utf-8"),
+    "utf-8, no declaration": lambda text: text.encode("utf-8"),
+    "utf-16 with BOM": lambda text: (
+        '<?xml version="1.0" encoding="UTF-16"?>'.encode("utf-16") + text.encode("utf-16")[2:]
+    ),  # one BOM, at the start
+    "utf-16, no declaration": lambda text: text.encode("utf-16"),
+    "utf-16-be with BOM": lambda text: ("\ufeff" + text).encode("utf-16-be"),
+}
+
+
+def _fail(message: str) -> CredentialRetrievalError:
+    return CredentialRetrievalError(message, provider="test")
+
+
+@pytest.mark.parametrize("encoding", list(_ENCODINGS))
+def test_valid_sts_replies_parse_in_any_encoding(encoding: str) -> None:
+    credentials = _parse_credentials(_ENCODINGS[encoding](_GOOD_XML), "AssumeRole", _fail)
+    assert credentials.access_key_id == "ASIAXMLEXAMPLE"
+    assert credentials.secret_access_key == "xml/secret+key"
+    assert credentials.session_token == "xml-session-token"
+    assert credentials.expiration == datetime(2030, 1, 1, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("encoding", list(_ENCODINGS))
+@pytest.mark.parametrize("document", list(_HOSTILE))
+def test_documents_with_a_dtd_are_refused_by_the_parser(document: str, encoding: str) -> None:
+    """Before the fix the refusal searched the raw bytes: UTF-16 documents were parsed,
+    their entities expanded."""
+    body = _ENCODINGS[encoding](_HOSTILE[document])
+    started = time.perf_counter()
+    with pytest.raises(CredentialRetrievalError, match="not well-formed XML") as info:
+        _parse_credentials(body, "AssumeRole", _fail)
+    assert time.perf_counter() - started < 1.0
+    assert info.value.__cause__ is None
+    assert info.value.__context__ is None
+    assert "lol" not in str(info.value)

@@ -120,9 +120,73 @@ def test_good_timeouts() -> None:
     assert _as_timeout(custom) is custom
 
 
-def test_the_original_exception_is_chained() -> None:
-    original = httpx.ConnectError("refused", request=REQ)
-    assert map_transport_error(original).__cause__ is original
+SIGNED = httpx.Request(
+    "POST",
+    "https://personalize.us-east-1.amazonaws.com/",
+    headers={
+        "Authorization": "AWS4-HMAC-SHA256 Credential=AKID/x, Signature=" + "ab12" * 16,
+        "X-Amz-Security-Token": "sessionTOKENzz9",
+        "x-amz-sso_bearer_token": "ssoBEARERzz9",
+    },
+)
+
+
+def _texts(obj: object, depth: int = 0) -> list[str]:
+    """repr and attributes of an exception and of everything on its chain."""
+    if obj is None or depth > 6:
+        return []
+    found = [repr(obj), repr(vars(obj)) if hasattr(obj, "__dict__") else ""]
+    if isinstance(obj, BaseException):
+        found += _texts(obj.__cause__, depth + 1) + _texts(obj.__context__, depth + 1)
+    return found
+
+
+@pytest.mark.parametrize(
+    "original",
+    [
+        httpx.ConnectError("[Errno 111] Connection refused", request=SIGNED),
+        httpx.ReadTimeout("timed out", request=SIGNED),
+        httpx.RemoteProtocolError("Server disconnected", request=SIGNED),
+        httpx.StreamClosed(),
+    ],
+)
+def test_a_sanitized_copy_of_the_original_exception_is_chained(original: Exception) -> None:
+    """Issue 14, finding 3: the original was chained, and its .request held every header
+    (signature, session token, SSO bearer token). The chain keeps its type and message
+    only."""
+
+    def fail() -> None:  # as httpx raises it: with a traceback, from the OS's error
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except OSError as exc:
+            raise original from exc
+
+    with pytest.raises(type(original)) as raised:
+        fail()
+    mapped = map_transport_error(raised.value)
+    cause = mapped.__cause__
+    assert cause is not None
+    assert cause is not original
+    assert type(cause).__name__ == type(original).__name__
+    assert str(cause) == str(original)
+    assert cause.__traceback__ is None
+    assert type(cause.__cause__).__name__ == "ConnectionRefusedError"  # what happened, kept
+    assert str(cause.__cause__) == "[Errno 111] Connection refused"
+    with pytest.raises((RuntimeError, AttributeError)):  # httpx: ".request ... not been set"
+        _ = cause.request  # type: ignore[attr-defined]
+    texts = " ".join(_texts(mapped))
+    for secret in ("ab12ab12", "sessionTOKENzz9", "ssoBEARERzz9", "Signature"):
+        assert secret not in texts
+
+
+def test_a_chained_stand_in_keeps_the_type_name_of_foreign_exceptions() -> None:
+    original = httpx.ConnectTimeout("as mapped by httpx-aiohttp", request=SIGNED)
+    original.__cause__ = _aiohttp_like("ClientConnectorError", "ClientOSError")
+    cause = map_transport_error(original).__cause__
+    assert type(cause) is httpx.ConnectTimeout
+    assert cause is not None
+    assert type(cause.__cause__).__name__ == "ClientConnectorError"
+    assert str(cause.__cause__) == "boom"
 
 
 class _FakeAiohttpError(Exception):

@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
-from ._config import profile_exists, scoped_config
+from ._config import profile_exists, read_bounded, scoped_config
 from ._credentials import (
     ConfigFileProvider,
     CredentialProvider,
@@ -58,7 +58,6 @@ CREDENTIAL_SOURCES: Final = ("Environment", "Ec2InstanceMetadata", "EcsContainer
 _SESSION_PREFIX: Final = "personalize-lite-"
 _DURATION_RANGE: Final = (900, 43200)
 #: STS accepts tokens of up to 20,000 characters; anything far larger is not a token.
-_MAX_TOKEN_FILE: Final = 1024 * 1024
 
 
 def _text(section: Mapping[str, Any], key: str, profile: str) -> str | None:
@@ -334,10 +333,7 @@ class WebIdentityProvider:
 
 def _read_token(path: str) -> str:
     """The token file's text without surrounding whitespace (a JWT has none). Blocks."""
-    with open(path, "rb") as stream:
-        data = stream.read(_MAX_TOKEN_FILE + 1)
-    if len(data) > _MAX_TOKEN_FILE:
-        raise OSError(0, f"larger than {_MAX_TOKEN_FILE} bytes, not a token")
+    data = read_bounded(path)
     try:
         text: str | None = data.decode("utf-8")
     except UnicodeDecodeError:

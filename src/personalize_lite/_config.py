@@ -27,6 +27,7 @@ a secret key.
 from __future__ import annotations
 
 import configparser
+import errno
 import os
 import re
 import shlex
@@ -41,6 +42,7 @@ from ._errors import ConfigurationError
 
 __all__ = [
     "MAX_FILE_SIZE",
+    "MAX_LOCAL_SOURCE",
     "SERVICE_ID",
     "AwsFiles",
     "Settings",
@@ -52,6 +54,7 @@ __all__ = [
     "parse_ini",
     "profile_exists",
     "profile_section",
+    "read_bounded",
     "resolve_settings",
     "scoped_config",
     "services_section",
@@ -60,6 +63,10 @@ __all__ = [
 
 #: Files larger than this are refused: no real AWS config is anywhere near 1 MiB.
 MAX_FILE_SIZE = 1024 * 1024
+#: The most bytes read from any other local source of secrets: a token file (web
+#: identity, container authorization), a cached SSO token, a credential_process's stdout
+#: or stderr. Each holds one token or one small JSON document.
+MAX_LOCAL_SOURCE = 1024 * 1024
 #: The service id, normalised as botocore does for ``AWS_ENDPOINT_URL_<ID>`` and the
 #: key in a ``[services NAME]`` section (lower case, ``-`` replaced by ``_``).
 SERVICE_ID = "personalize"
@@ -232,6 +239,21 @@ def _home_from_system() -> str:
     )
 
 
+def read_bounded(path: str, limit: int = MAX_LOCAL_SOURCE) -> bytes:
+    """The bytes of the file at ``path``, at most ``limit`` of them (blocking).
+
+    Never reads more than ``limit + 1`` bytes, whatever the file is (``/dev/zero``, a
+    FIFO fed forever, a huge file): past ``limit`` it raises ``OSError(errno.EFBIG,
+    "larger than N bytes")``, whose ``strerror`` callers show. Every local source of
+    credentials goes through here.
+    """
+    with open(path, "rb") as stream:
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, f"larger than {limit} bytes")
+    return data
+
+
 def _read_text(path: str) -> str:
     """The file's text; empty when it does not exist or is not a regular file or a
     directory (botocore reads only regular files: ``/dev/null`` means "no file")."""
@@ -247,14 +269,16 @@ def _read_text(path: str) -> str:
         raise ConfigurationError(f"Cannot read {path}: it is a directory, not a file")
     if not stat.S_ISREG(info.st_mode):
         return ""
+    data, too_large = b"", False
     try:
-        with open(path, "rb") as stream:
-            data = stream.read(MAX_FILE_SIZE + 1)
+        data = read_bounded(path, MAX_FILE_SIZE)
     except FileNotFoundError:
         return ""
     except OSError as exc:
-        raise ConfigurationError(f"Cannot read {path}: {exc.strerror or exc}") from exc
-    if len(data) > MAX_FILE_SIZE:
+        too_large = exc.errno == errno.EFBIG
+        if not too_large:
+            raise ConfigurationError(f"Cannot read {path}: {exc.strerror or exc}") from exc
+    if too_large:
         raise ConfigurationError(
             f"Refusing to read {path}: it is larger than {MAX_FILE_SIZE} bytes, "
             "which is not a plausible AWS config file"

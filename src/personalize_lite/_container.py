@@ -27,6 +27,7 @@ import re
 from typing import Final
 from urllib.parse import urlsplit
 
+from ._config import read_bounded
 from ._credentials import Credentials, ProviderContext
 from ._errors import (
     ConfigurationError,
@@ -80,8 +81,9 @@ def check_full_uri(url: str) -> str:
 
 
 def _read_token_file(path: str) -> str:
-    with open(path, encoding="utf-8") as stream:
-        return stream.read()
+    """The token file's text, at most :data:`MAX_LOCAL_SOURCE` bytes (botocore reads it
+    all: ``/dev/zero`` read past 1 GiB). Blocks."""
+    return read_bounded(path).decode("utf-8")
 
 
 class ContainerProvider:

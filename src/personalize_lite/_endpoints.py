@@ -233,7 +233,10 @@ def _redacted(url: str) -> str:
 
 
 def _is_loopback(host: str) -> bool:
-    if host.lower().rstrip(".") == "localhost":
+    """Only the exact name ``localhost`` (any case) and loopback IP literals. Not
+    ``localhost.``: a fully qualified name skips /etc/hosts and goes to DNS, whose answer
+    would receive the plaintext signed request (botocore's container rule is as exact)."""
+    if host.lower() == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback

@@ -18,6 +18,12 @@ Differences from botocore, on purpose:
 * **A timeout.** botocore waits for the command forever; we kill it after
   :data:`DEFAULT_TIMEOUT` seconds (the ``timeout=`` keyword) and raise
   :class:`CredentialRetrievalError`, so a stuck command cannot hang a client.
+* **Bounded output.** stdout and stderr are read as they come, at most
+  :data:`~._config.MAX_LOCAL_SOURCE` bytes each (1 MiB); past it the command is killed
+  and :class:`CredentialRetrievalError` raised (botocore keeps it all in memory).
+* **Done when the command exits.** A command that exits while a background process it
+  started keeps stdout open is not waited for beyond :data:`EOF_GRACE` seconds: its
+  exit status and what it printed by then decide (botocore waits for end of file).
 * Errors never quote stdout (it holds the secret key) and quote at most the first
   200 characters of stderr, with the command's arguments, the secrets of its output and
   of its last credentials, and the values of credential-like fields (``set -x`` echoes)
@@ -33,26 +39,33 @@ Differences from botocore, on purpose:
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import sys
+import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
+
+import attrs
 
 from ._checks import positive_seconds
-from ._config import scoped_config
+from ._config import MAX_LOCAL_SOURCE, scoped_config
 from ._credentials import Credentials, ProviderContext, parse_expiration
 from ._errors import ConfigurationError, CredentialRetrievalError, ParamValidationError
 from ._steps import Blocking, Plan
 
-if TYPE_CHECKING:
-    import subprocess
-
-__all__ = ["DEFAULT_TIMEOUT", "ProcessProvider", "split_command"]
+__all__ = ["DEFAULT_TIMEOUT", "EOF_GRACE", "ProcessProvider", "split_command"]
 
 #: Seconds a ``credential_process`` may run before it is killed (botocore: no limit).
 DEFAULT_TIMEOUT: Final = 60.0
+#: Seconds to wait, once the command has exited, for its stdout and stderr to close: a
+#: background process it started may hold them open for as long as it runs.
+EOF_GRACE: Final = 1.0
 _STDERR_LIMIT: Final = 200
+#: How often a running command is checked for having exited while its pipes are open.
+_POLL: Final = 0.05
+_CHUNK: Final = 65536
 _KEY: Final = "credential_process"
 
 
@@ -153,40 +166,51 @@ class ProcessProvider:
         if argv is None:
             return None
         program = argv[0]
-        import subprocess  # only when a credential_process is configured
-
+        # Errors are raised after the except blocks, never in them: an exception raised
+        # there keeps the caught one as __context__ (even with ``from None``).
+        problem = None
         try:
-            result: subprocess.CompletedProcess[bytes] = yield Blocking(
-                fn=lambda: _run(argv, self.timeout)
+            ran: _Ran = yield Blocking(fn=lambda: _run(argv, self.timeout))
+        except FileNotFoundError:
+            problem = f"{_KEY} {program!r}: command not found"
+        except PermissionError:
+            problem = f"{_KEY} {program!r}: permission denied (not executable?)"
+        except OSError as exc:
+            why = exc.strerror or type(exc).__name__
+            problem = f"{_KEY} {program!r} could not be started: {why}"
+        if problem is not None:
+            raise self._fail(problem) from None
+        if ran.overflow is not None:
+            raise self._fail(
+                f"{_KEY} {program!r} wrote more than {MAX_LOCAL_SOURCE} bytes on "
+                f"{ran.overflow} and was killed"
             )
-        except subprocess.TimeoutExpired:
+        if ran.timed_out:
             raise self._fail(
                 f"{_KEY} {program!r} did not finish within {self.timeout:g} seconds and was killed"
-            ) from None
-        except FileNotFoundError:
-            raise self._fail(f"{_KEY} {program!r}: command not found") from None
-        except PermissionError:
-            raise self._fail(f"{_KEY} {program!r}: permission denied (not executable?)") from None
-        except OSError as exc:
-            raise self._fail(
-                f"{_KEY} {program!r} could not be started: {exc.strerror or type(exc).__name__}"
-            ) from None
-        if result.returncode != 0:
-            how = (
-                f"was killed by signal {-result.returncode}"
-                if result.returncode < 0
-                else f"exited with code {result.returncode}"
             )
-            excerpt = _stderr_excerpt(result.stderr, [*argv, *self._issued], result.stdout)
+        returncode = ran.returncode
+        if returncode != 0:
+            how = (
+                f"was killed by signal {-returncode}"
+                if returncode < 0
+                else f"exited with code {returncode}"
+            )
+            excerpt = _stderr_excerpt(ran.stderr, [*argv, *self._issued], ran.stdout)
             raise self._fail(f"{_KEY} {program!r} {how}{excerpt}")
-        credentials = self._parse(result.stdout, program)
+        credentials = self._parse(ran.stdout, program, held_open=ran.held_open)
         self._issued = tuple(
             s for s in (credentials.secret_access_key, credentials.session_token) if s
         )
         return credentials
 
-    def _parse(self, stdout: bytes, program: str) -> Credentials:
+    def _parse(self, stdout: bytes, program: str, *, held_open: bool = False) -> Credentials:
         source = f"the output of {_KEY} {program!r}"
+        if held_open:
+            source += (
+                f" (it exited with code 0, but a process it started kept its output open "
+                f"{EOF_GRACE:g} s later: what it had printed by then was read)"
+            )
         # Errors are raised after the except blocks, never in them: the decoding errors
         # hold the output (the secret key), and would ride along as __context__.
         problem = None
@@ -242,13 +266,122 @@ class ProcessProvider:
             raise self._fail(f"unusable credentials in {source}: {exc}") from None
 
 
-def _run(argv: Sequence[str], timeout: float) -> subprocess.CompletedProcess[bytes]:
-    """Run the command (blocking). No shell; os.environ is inherited."""
+@attrs.frozen(kw_only=True)
+class _Ran:
+    """How a run of the command ended, and what it printed (at most the limit)."""
+
+    returncode: int
+    stdout: bytes = attrs.field(repr=False)
+    stderr: bytes = attrs.field(repr=False)
+    #: Still running at the deadline: killed.
+    timed_out: bool = False
+    #: ``"stdout"`` or ``"stderr"`` when that one went past the limit: killed.
+    overflow: str | None = None
+    #: Exited, but its stdout or stderr was still open :data:`EOF_GRACE` seconds later.
+    held_open: bool = False
+
+
+def _run(
+    argv: Sequence[str],
+    timeout: float,
+    *,
+    limit: int = MAX_LOCAL_SOURCE,
+    grace: float = EOF_GRACE,
+) -> _Ran:
+    """Run the command (blocking; no shell; os.environ and stdin inherited), reading its
+    stdout and stderr as they come, at most ``limit`` bytes each.
+
+    Ends, killing the command if it still runs, at the first of: both pipes closed and
+    the command exited; a pipe past ``limit``; ``timeout`` seconds; ``grace`` seconds
+    after the command exited with a pipe still open (a background process holds it).
+    Nothing here raises from an except block: no exception (``TimeoutExpired`` holds the
+    arguments and the output) rides along on a later error.
+    """
+    if sys.platform == "win32":  # no select() on pipes: botocore's way, unbounded
+        return _run_unbounded(argv, timeout)
+    import selectors
     import subprocess
 
-    return subprocess.run(  # noqa: S603 (the user's configured command, no shell)
-        list(argv), capture_output=True, timeout=timeout, check=False
+    process = subprocess.Popen(  # noqa: S603 (the user's configured command, no shell)
+        list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
+    streams = {"stdout": process.stdout, "stderr": process.stderr}
+    output = {"stdout": bytearray(), "stderr": bytearray()}
+    deadline = time.monotonic() + timeout
+    overflow: str | None = None
+    exited_at: float | None = None
+    try:
+        with selectors.DefaultSelector() as selector:
+            for name, stream in streams.items():
+                assert stream is not None
+                selector.register(stream, selectors.EVENT_READ, name)
+            while selector.get_map() and overflow is None:
+                now = time.monotonic()
+                if exited_at is None and process.poll() is not None:
+                    exited_at = now
+                end = deadline if exited_at is None else min(deadline, exited_at + grace)
+                if now >= end:
+                    break
+                wait = end - now if exited_at is not None else min(end - now, _POLL)
+                for key, _events in selector.select(wait):
+                    chunk = os.read(key.fd, _CHUNK)
+                    if not chunk:
+                        selector.unregister(key.fileobj)
+                        continue
+                    buffer = output[key.data]
+                    buffer += chunk
+                    if len(buffer) > limit:
+                        overflow = key.data
+                        break
+            still_open = bool(selector.get_map())
+        timed_out = False
+        if overflow is None and process.poll() is None:
+            remaining = max(0.0, deadline - time.monotonic())
+            timed_out = _wait(process, remaining) is None
+        held_open = still_open and overflow is None and not timed_out
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        for stream in streams.values():
+            if stream is not None:
+                stream.close()
+    return _Ran(
+        returncode=process.returncode,
+        stdout=bytes(output["stdout"][:limit]),
+        stderr=bytes(output["stderr"][:limit]),
+        timed_out=timed_out,
+        overflow=overflow,
+        held_open=held_open,
+    )
+
+
+def _wait(process: Any, seconds: float) -> int | None:
+    """The exit status, None if the process still runs after ``seconds``."""
+    import subprocess
+
+    try:
+        status: int = process.wait(seconds)
+    except subprocess.TimeoutExpired:  # only a flag leaves this block
+        return None
+    return status
+
+
+def _run_unbounded(argv: Sequence[str], timeout: float) -> _Ran:
+    """Windows: ``subprocess.run`` (its output is not bounded, select() cannot wait on
+    pipes there)."""
+    import subprocess
+
+    timed_out = False
+    try:
+        result = subprocess.run(  # noqa: S603 (the user's configured command, no shell)
+            list(argv), capture_output=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired:  # holds the arguments and the output: dropped
+        timed_out = True
+    if timed_out:
+        return _Ran(returncode=-9, stdout=b"", stderr=b"", timed_out=True)
+    return _Ran(returncode=result.returncode, stdout=result.stdout, stderr=result.stderr)
 
 
 #: A credential field and its value, as JSON (``"SecretAccessKey": "..."``), INI or shell

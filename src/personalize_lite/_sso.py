@@ -55,7 +55,13 @@ from urllib.parse import quote, urlencode
 import attrs
 
 from ._checks import positive_seconds
-from ._config import configured_endpoint_url, expand_path, named_sections, scoped_config
+from ._config import (
+    configured_endpoint_url,
+    expand_path,
+    named_sections,
+    read_bounded,
+    scoped_config,
+)
 from ._credentials import Credentials, ProviderContext, parse_expiration
 from ._endpoints import partition_for, validate_endpoint_url, validate_region
 from ._errors import (
@@ -74,7 +80,6 @@ DEFAULT_TIMEOUT: Final = 60.0
 _PROFILE_KEYS: Final = ("sso_role_name", "sso_account_id")
 _SSO_KEYS: Final = ("sso_start_url", "sso_region")
 _TOKEN_CACHE_DIR: Final = "~/.aws/sso/cache"  # noqa: S105 (a directory)
-_MAX_TOKEN_FILE: Final = 1024 * 1024
 _BEARER_HEADER: Final = "x-amz-sso_bearer_token"
 _TOKEN_OK = re.compile(r"\A[\x21-\x7e]+\Z")
 _MESSAGE_LIMIT: Final = 200
@@ -331,13 +336,9 @@ class SSOProvider:
 def _read_token_file(path: str) -> bytes | None:
     """The cached token file's bytes; None when it does not exist (blocking)."""
     try:
-        with open(path, "rb") as stream:
-            data = stream.read(_MAX_TOKEN_FILE + 1)
+        return read_bounded(path)
     except (FileNotFoundError, NotADirectoryError):
         return None
-    if len(data) > _MAX_TOKEN_FILE:
-        raise OSError(0, f"larger than {_MAX_TOKEN_FILE} bytes")
-    return data
 
 
 def _parse_expires_at(value: str) -> datetime | None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NoReturn
 
 from ._config import configured_endpoint_url
 from ._credentials import Credentials, ProviderContext, parse_expiration
@@ -277,17 +277,57 @@ def _child(element: ET.Element | None, name: str) -> ET.Element | None:
     return None
 
 
-def _xml(body: bytes) -> ET.Element | None:
-    """The root element, or None when ``body`` is not well-formed XML. Documents with a
-    DTD are refused: STS never sends one, and it is how entity expansion attacks start."""
-    if b"<!DOCTYPE" in body.upper() or b"<!ENTITY" in body.upper():
-        return None
-    import xml.etree.ElementTree as ET  # only when STS is used: not on every start-up
+class _DtdRefused(Exception):
+    """Raised by the expat handlers below: the document declares a DTD or an entity."""
 
+
+def _refuse(*_args: object) -> NoReturn:
+    raise _DtdRefused
+
+
+def _xml(body: bytes) -> ET.Element | None:
+    """The root element, or None when ``body`` is not well-formed XML.
+
+    Documents with a DTD are refused, by the parser itself (expat's DOCTYPE and entity
+    declaration handlers raise), whatever the encoding: STS never sends one, and it is
+    how entity expansion (billion laughs) and external entity attacks start. A search of
+    the raw bytes missed UTF-16 documents. The tree is built from expat's events with
+    ElementTree's TreeBuilder; tags are ``{namespace}name`` as ElementTree writes them.
+    """
+    import xml.etree.ElementTree as ET  # only when STS is used: not on every start-up
+    from xml.parsers import expat
+
+    builder = ET.TreeBuilder()
+    parser = expat.ParserCreate(namespace_separator="}")
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        builder.start(_qualified(name), {_qualified(k): v for k, v in attributes.items()})
+
+    def end(name: str) -> None:
+        builder.end(_qualified(name))
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = builder.data
+    parser.StartDoctypeDeclHandler = _refuse
+    parser.EntityDeclHandler = _refuse
+    parser.UnparsedEntityDeclHandler = _refuse
+    parser.NotationDeclHandler = _refuse
+    parser.ExternalEntityRefHandler = _refuse
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    refused = False
     try:
-        return ET.fromstring(body)  # noqa: S314 (no DTD, checked above; stdlib by design)
-    except ET.ParseError:
+        parser.Parse(body, True)
+    except (expat.ExpatError, _DtdRefused):  # neither holds the document
+        refused = True
+    if refused:
         return None
+    return builder.close()
+
+
+def _qualified(name: str) -> str:
+    """expat's ``namespace}name`` as ElementTree's ``{namespace}name``."""
+    return "{" + name if "}" in name else name
 
 
 def _clean(text: str | None) -> str:

@@ -6,6 +6,7 @@ Transport errors are translated here, once, into the error tree.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import platform
@@ -307,8 +308,40 @@ def _aiohttp_error(exc: BaseException) -> TransportError | None:
     return None
 
 
+class _StandIn(Exception):
+    """Base of the stand-ins chained for transport exceptions that are not httpx's."""
+
+
+@functools.cache
+def _stand_in_type(name: str) -> type[Exception]:
+    """An exception class named ``name`` (the original's), for a stand-in."""
+    return type(name, (_StandIn,), {"__module__": __name__, "__qualname__": name})
+
+
+def _sanitized(exc: BaseException, *, depth: int = 0) -> Exception:
+    """What ``map_transport_error`` chains instead of ``exc``: an exception of the same
+    type (httpx's) or type name (others: aiohttp's, OSError...) and message that holds
+    nothing else. httpx's exceptions carry ``.request`` with every header (the SigV4
+    signature, ``X-Amz-Security-Token``, the SSO bearer token), aiohttp's
+    ``.request_info`` the same; neither may ride on our error's chain. The original's
+    own cause (httpcore's or the OS's error, which says what really happened) is kept
+    the same way, one level down; no traceback (its frames hold the request)."""
+    text = str(exc)
+    stand_in: Exception | None = None
+    if isinstance(exc, httpx.HTTPError | httpx.InvalidURL) and depth == 0:
+        with contextlib.suppress(TypeError):  # the stream errors take no message
+            stand_in = type(exc)(text)
+    if stand_in is None:
+        stand_in = _stand_in_type(type(exc).__name__)(text)
+    cause = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    if cause is not None and depth == 0:
+        stand_in.__cause__ = _sanitized(cause, depth=1)
+    return stand_in
+
+
 def map_transport_error(exc: Exception) -> PersonalizeError:
-    """Translate an httpx (or transport) exception into our error tree, chained to it."""
+    """Translate an httpx (or transport) exception into our error tree, chained to a
+    sanitized copy of it (same type and message, no request: see :func:`_sanitized`)."""
     text = str(exc) or type(exc).__name__
     error: PersonalizeError | None = _aiohttp_error(exc)
     if error is not None:
@@ -325,7 +358,7 @@ def map_transport_error(exc: Exception) -> PersonalizeError:
         error = ConnectionClosedError(
             f"connection failed mid-exchange ({type(exc).__name__}): {text}"
         )
-    error.__cause__ = exc
+    error.__cause__ = _sanitized(exc)
     return error
 
 
