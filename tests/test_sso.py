@@ -746,3 +746,32 @@ def test_unauthorized_matches_botocore(
 def test_bad_timeout_is_rejected(tmp_path: Path, timeout: Any) -> None:
     with pytest.raises(ParamValidationError, match="timeout must be a positive"):
         SSOProvider(make_ctx(tmp_path, LEGACY_CONFIG), timeout=timeout)
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "expected"),
+    [
+        (
+            {"x-amzn-errortype": "UnauthorizedException:http://internal"},
+            b"{}",
+            " UnauthorizedException",
+        ),
+        ({"x-amzn-errortype": "aws.sso#UnauthorizedException"}, b"{}", " UnauthorizedException"),
+        (
+            {},
+            b'{"__type": "com.amazon#TooManyRequestsException", "message": "slow"}',
+            " TooManyRequestsException: slow",
+        ),
+        ({}, b'{"__type": "a#b#Odd:x"}', " b#Odd"),
+    ],
+)
+def test_error_codes_follow_the_protocol_decoder(
+    headers: dict[str, str], body: bytes, expected: str
+) -> None:
+    """The portal's error code is read with the same Smithy rule as the service's (before
+    the first ``:``, after the first ``#``): one rule, one function."""
+    from personalize_lite._sso import _error_detail
+    from personalize_lite._steps import HttpResponse
+
+    response = HttpResponse(status_code=400, headers=headers, body=body)
+    assert _error_detail(response, ACCESS_TOKEN) == expected

@@ -39,6 +39,7 @@ __all__ = [
     "encode_request",
     "request_body",
     "request_id_of",
+    "sanitize_error_code",
     "validate_arn",
 ]
 
@@ -100,7 +101,7 @@ def _load_object(body: bytes) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def _sanitize_code(raw: str) -> str:
+def sanitize_error_code(raw: str) -> str:
     """Smithy's two steps: keep what precedes the first ``:``, then what follows the
     first ``#`` (botocore takes what follows the last ``#``; a shape id has one)."""
     code = raw.split(":", 1)[0]
@@ -129,7 +130,7 @@ def decode_error(response: HttpResponse) -> PersonalizeServiceError | RedirectEr
     if body is not None:
         candidates += [body.get("code"), body.get("__type")]
     raw_code = next((c for c in candidates if isinstance(c, str) and c), "")
-    code = _sanitize_code(raw_code)
+    code = sanitize_error_code(raw_code)
     message: object = None
     if body is not None:
         # "message" when it is a string (even empty, as botocore), else "Message".

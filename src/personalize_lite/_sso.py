@@ -70,6 +70,7 @@ from ._errors import (
     ParamValidationError,
     TransportError,
 )
+from ._json_protocol import sanitize_error_code
 from ._steps import Blocking, HttpRequest, HttpResponse, Plan, Send
 
 __all__ = ["DEFAULT_TIMEOUT", "SSOProvider", "sso_token_cache_key"]
@@ -357,7 +358,7 @@ def _error_detail(response: HttpResponse, token: str) -> str:
     """``": Code: message"`` from an error reply (restJson: the ``x-amzn-errortype``
     header or ``__type``, and ``message``), bounded; empty when there is nothing. The
     bearer ``token``, should the portal echo it, is blanked out."""
-    code = response.headers.get("x-amzn-errortype", "").split(":", 1)[0]
+    code = sanitize_error_code(response.headers.get("x-amzn-errortype", ""))
     message = ""
     try:
         body = json.loads(response.body)
@@ -365,7 +366,7 @@ def _error_detail(response: HttpResponse, token: str) -> str:
         body = None
     if isinstance(body, dict):
         if not code and isinstance(body.get("__type"), str):
-            code = body["__type"].rsplit("#", 1)[-1]
+            code = sanitize_error_code(body["__type"])
         for key in ("message", "Message"):
             if isinstance(body.get(key), str):
                 message = body[key]
