@@ -492,3 +492,42 @@ def test_credential_requests_use_your_clients_transport_unless_it_is_a_proxy(
         transport = direct_transport(client)
         assert (transport is client._transport) is direct
         assert direct or transport is None
+
+
+@pytest.mark.parametrize("driver_name", ["sync", "asyncio", "trio"])
+def test_a_proxy_transport_of_yours_is_bypassed_by_a_private_direct_client(
+    driver_name: str, proxy: RecordingProxy, server: MetadataServer, aws_env: dict[str, str]
+) -> None:
+    """Your transport is itself a proxy (``HTTPTransport(proxy=...)``): the container
+    request goes over a private direct client instead, closed with ours."""
+    server.route("GET", "/v1/credentials", Reply(200, json.dumps(creds_document())))
+    env = env_with(aws_env, AWS_CONTAINER_CREDENTIALS_FULL_URI=f"{server.url}/v1/credentials")
+    kwargs: dict[str, Any] = {"env": env, "endpoint_url": SERVICE, "allow_http": True}
+    if driver_name == "sync":
+        with httpx.Client(transport=httpx.HTTPTransport(proxy=proxy.url), timeout=5) as http:
+            with PersonalizeClient(http_client=http, region="us-east-1", **kwargs) as client:
+                job = client.describe_batch_inference_job(ARN)
+                private = client._direct_client
+            assert private is not None
+            assert private.is_closed
+            assert not http.is_closed  # yours stays yours
+    else:
+
+        async def main() -> tuple[Any, bool]:
+            with anyio.fail_after(10):
+                transport = httpx.AsyncHTTPTransport(proxy=proxy.url)
+                async with httpx.AsyncClient(transport=transport, timeout=5) as http:
+                    async with AsyncPersonalizeClient(
+                        http_client=http, region="us-east-1", **kwargs
+                    ) as client:
+                        found = await client.describe_batch_inference_job(ARN)
+                        private = client._direct_client
+                    assert private is not None
+                    return found, private.is_closed
+
+        job, closed = anyio.run(main, backend=driver_name)
+        assert closed
+    assert job.status == "ACTIVE"
+    assert proxy.requests() == [("POST", f"{SERVICE}/")]
+    assert signing_key(proxy.seen[0]) == ACCESS_KEY
+    assert server.paths() == [("GET", "/v1/credentials")]
