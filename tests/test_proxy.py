@@ -531,3 +531,65 @@ def test_a_proxy_transport_of_yours_is_bypassed_by_a_private_direct_client(
     assert proxy.requests() == [("POST", f"{SERVICE}/")]
     assert signing_key(proxy.seen[0]) == ACCESS_KEY
     assert server.paths() == [("GET", "/v1/credentials")]
+
+
+_BOTOCORE = """
+import json, sys
+from botocore.httpsession import ProxyConfiguration
+from botocore.utils import get_environ_proxies
+print(json.dumps([
+    ProxyConfiguration(proxies=get_environ_proxies(url)).proxy_url_for(url)
+    for url in json.loads(sys.argv[1])
+]))
+"""
+_URLS = [
+    "https://personalize.us-east-1.amazonaws.com",
+    "http://personalize.example:1234/",
+    "https://sts.amazonaws.com/",
+    "http://169.254.169.254/latest/api/token",
+    "https://x.corp.example:8443/",
+    "https://corp.example/",
+    "http://127.0.0.1:8080/",
+    "http://[::1]:8080/",
+    "http://localhost/",
+]
+
+
+@pytest.mark.parametrize(
+    ("env", "proxied"),
+    [
+        ({"HTTPS_PROXY": "http://p:3128", "HTTP_PROXY": "http://q:3128"}, True),
+        ({"https_proxy": "p:3128", "HTTPS_PROXY": "http://u:1", "NO_PROXY": ".corp.example"}, True),
+        ({"HTTP_PROXY": "//q:1", "no_proxy": "personalize.example:1234, AMAZONAWS.COM"}, True),
+        ({"HTTP_PROXY": "http://q:1", "HTTPS_PROXY": "http://p:1", "NO_PROXY": "*"}, False),
+        ({"HTTP_PROXY": "http://q:1", "REQUEST_METHOD": "GET", "https_proxy": "http://p:1"}, True),
+        ({"ALL_PROXY": "http://a:1", "https_proxy": "", "HTTPS_PROXY": "http://p:1"}, False),
+    ],
+)
+def test_the_rule_is_botocores_except_for_loopback(env: dict[str, str], proxied: bool) -> None:
+    """botocore's own functions, run in a child process whose environment is ``env``
+    (this process's environment is never touched)."""
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, "-c", _BOTOCORE, json.dumps(_URLS)],
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    botocore_says = json.loads(out)
+    routes = ProxyRoutes.from_env(env)
+    differences = []
+    for url, expected in zip(_URLS, botocore_says, strict=True):
+        ours = routes.proxy_for(url)
+        if "127.0.0.1" in url or "[::1]" in url or "localhost" in url:
+            assert ours is None, url  # our one difference: loopback is never proxied
+            if expected is not None:
+                differences.append(url)
+        else:
+            assert ours == expected, (url, ours, expected)
+    assert any(botocore_says) is proxied  # the case tests what it says it does
+    if "HTTP_PROXY" in env and "NO_PROXY" not in env and "REQUEST_METHOD" not in env:
+        assert differences  # botocore proxies http://127.0.0.1 and friends here
