@@ -244,6 +244,20 @@ def test_the_service_request_goes_through_http_proxy_from_the_clients_env(
     assert signing_key(proxy.seen[0]) == CREDS.access_key_id
 
 
+def test_the_proxy_url_credentials_become_proxy_authorization_never_a_log_line(
+    driver: str, proxy: RecordingProxy, aws_env: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    env = env_with(aws_env, http_proxy=f"http://user:{PROXY_PASSWORD}@127.0.0.1:{proxy.port}")
+    job, _ = describe(driver, env=env, endpoint_url=SERVICE, allow_http=True, credentials=CREDS)
+    assert job.status == "ACTIVE", job
+    expected = base64.b64encode(f"user:{PROXY_PASSWORD}".encode()).decode()
+    assert proxy.seen[0].headers["proxy-authorization"] == f"Basic {expected}"
+    assert caplog.records  # httpx and httpcore log at DEBUG: the check below has lines
+    assert PROXY_PASSWORD not in caplog.text
+    assert expected not in caplog.text
+
+
 @pytest.mark.parametrize(
     "no_proxy",
     ["personalize.example", ".example", "EXAMPLE", "other.test, personalize.example:1234", "*"],

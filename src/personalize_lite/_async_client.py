@@ -21,7 +21,7 @@ import httpx
 
 from ._call import describe, wait
 from ._models import BatchInferenceJob
-from ._proxies import AsyncProxyRouter, ProxyRoutes, direct_transport
+from ._proxies import AsyncProxyRouter, ProxyRoutes, aiohttp_forward_auth, direct_transport
 from ._steps import Blocking, Callback, Exclusive, Plan, Send
 from ._transport import (
     POOL_LIMITS,
@@ -66,7 +66,8 @@ def _new_http_client(
         else:
 
             def make(proxy: httpx.Proxy | None) -> httpx.AsyncBaseTransport:
-                return AiohttpTransport(verify=ssl_context, limits=POOL_LIMITS, proxy=proxy)
+                transport = AiohttpTransport(verify=ssl_context, limits=POOL_LIMITS, proxy=proxy)
+                return aiohttp_forward_auth(transport, proxy)
 
     return httpx.AsyncClient(
         follow_redirects=False,

@@ -51,6 +51,7 @@ __all__ = [
     "AsyncProxyRouter",
     "ProxyRouter",
     "ProxyRoutes",
+    "aiohttp_forward_auth",
     "direct_transport",
     "environ_proxies",
     "mask_proxy_url",
@@ -192,6 +193,32 @@ def _proxy(url: str) -> httpx.Proxy:
         pair = f"{parsed.username}:{parsed.password}".encode()
         headers["Proxy-Authorization"] = f"Basic {base64.b64encode(pair).decode('ascii')}"
     return httpx.Proxy(parsed.copy_with(username=None, password=None), headers=headers)
+
+
+class _ForwardAuth(httpx.AsyncBaseTransport):
+    """Adds ``Proxy-Authorization`` to ``http://`` requests, which go to the proxy whole:
+    aiohttp sends a proxy's headers only on the ``CONNECT`` of ``https://`` requests."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, value: str) -> None:
+        self.inner = inner
+        self._value = value
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.scheme == "http":
+            request.headers["Proxy-Authorization"] = self._value
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def aiohttp_forward_auth(
+    transport: httpx.AsyncBaseTransport, proxy: httpx.Proxy | None
+) -> httpx.AsyncBaseTransport:
+    """``transport`` (an httpx-aiohttp one, going through ``proxy``), made to send the
+    proxy's credentials on forwarded ``http://`` requests as httpx's transports do."""
+    value = None if proxy is None else proxy.headers.get("Proxy-Authorization")
+    return transport if value is None else _ForwardAuth(transport, value)
 
 
 class ProxyRouter(httpx.BaseTransport):
