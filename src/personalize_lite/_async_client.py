@@ -21,6 +21,7 @@ import httpx
 
 from ._call import describe, wait
 from ._models import BatchInferenceJob
+from ._proxies import AsyncProxyRouter, ProxyRoutes, aiohttp_forward_auth, direct_transport
 from ._steps import Blocking, Callback, Exclusive, Plan, Send
 from ._transport import (
     POOL_LIMITS,
@@ -46,21 +47,34 @@ def _running_asyncio() -> bool:
     return True
 
 
-def _new_http_client(timeout: httpx.Timeout, verify: ssl.SSLContext | bool) -> httpx.AsyncClient:
-    transport: httpx.AsyncBaseTransport | None = None
+def _new_http_client(
+    timeout: httpx.Timeout, verify: ssl.SSLContext | bool, routes: ProxyRoutes
+) -> httpx.AsyncClient:
+    """Our client: httpx-aiohttp's transport on asyncio when installed, else httpx's own;
+    proxies by our rule (``_proxies.py``), never by httpx's or aiohttp's ``trust_env``
+    (aiohttp's sessions do not read the environment by default)."""
+    ssl_context = httpx.create_ssl_context(verify=verify)
+
+    def make(proxy: httpx.Proxy | None) -> httpx.AsyncBaseTransport:
+        return httpx.AsyncHTTPTransport(verify=ssl_context, limits=POOL_LIMITS, proxy=proxy)
+
     if _running_asyncio():
         try:
             from httpx_aiohttp import AiohttpTransport
         except ImportError:
             pass
         else:
-            transport = AiohttpTransport(verify=verify, limits=POOL_LIMITS)
+
+            def make(proxy: httpx.Proxy | None) -> httpx.AsyncBaseTransport:
+                transport = AiohttpTransport(verify=ssl_context, limits=POOL_LIMITS, proxy=proxy)
+                return aiohttp_forward_auth(transport, proxy)
+
     return httpx.AsyncClient(
         follow_redirects=False,
         limits=POOL_LIMITS,
         timeout=timeout,
-        transport=transport,
-        verify=verify,
+        transport=AsyncProxyRouter(routes, make) if routes else make(None),
+        trust_env=False,
     )
 
 
@@ -77,6 +91,27 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
 
     def _setup(self) -> None:
         self._setup_lock = anyio.Lock()
+        # Read now, so a bad proxy URL fails here; unused with your own http_client.
+        self._routes = ProxyRoutes.from_env(self._env) if self._client is None else None
+        # Credential endpoints' requests (Send.direct) go over _direct(), never a proxy.
+        self._direct_client: httpx.AsyncClient | None = None
+        self._direct_owned = False
+
+    def _direct(self) -> httpx.AsyncClient:
+        """The client for credential endpoints: our client's (or your ``http_client``'s)
+        transport without its proxies, else a private direct client (``_proxies.py``).
+        No await: no race between tasks of one loop."""
+        if self._direct_client is None:
+            assert self._client is not None
+            transport = direct_transport(self._client)
+            self._direct_owned = transport is None
+            self._direct_client = httpx.AsyncClient(
+                follow_redirects=False,
+                timeout=self._timeout,
+                transport=transport or httpx.AsyncHTTPTransport(),
+                trust_env=False,
+            )
+        return self._direct_client
 
     async def describe_batch_inference_job(self, arn: str) -> BatchInferenceJob:
         """Describe one batch inference job by ARN."""
@@ -114,9 +149,11 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
             if self._context is None:
                 self._context = await self._run(self._configure_plan())
             if self._client is None:
+                assert self._routes is not None
                 self._client = _new_http_client(
                     self._timeout,
                     tls_verify(self._context.endpoint.url, ca_bundle=self._context.ca_bundle),
+                    self._routes,
                 )
 
     async def _run(self, plan: Plan[T]) -> T:
@@ -131,11 +168,10 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
                 value = error = None
                 if isinstance(step, Send):
                     assert self._client is not None
+                    client = self._direct() if step.direct else self._client
                     try:
-                        request = build_request(self._client, step, self._timeout)
-                        response = await self._client.send(
-                            request, stream=True, follow_redirects=False
-                        )
+                        request = build_request(client, step, self._timeout)
+                        response = await client.send(request, stream=True, follow_redirects=False)
                         # Read the body raw and let to_response decode it: httpx decoding
                         # inside its async generators left them suspended when a corrupt
                         # Content-Encoding raised (trio warns as it collects them).
@@ -182,6 +218,8 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
 
     async def aclose(self) -> None:
         """Close the HTTP client if this client created it."""
+        if self._direct_owned and self._direct_client is not None:
+            await self._direct_client.aclose()
         if self._owns_client and self._client is not None:
             await self._client.aclose()
 

@@ -155,6 +155,7 @@ class ContainerProvider:
             timeout=self.timeout,
             pause=self.retry_sleep,
             retry=lambda r: r.status_code != 200 or not _is_json(r.body),
+            direct=True,
         )
         if isinstance(outcome, TransportError):
             problem = str(outcome)

@@ -394,7 +394,7 @@ class InstanceMetadataProvider:
                 yield Sleep(seconds=self.RETRY_SLEEP)
             try:
                 response: HttpResponse = yield Send(
-                    request=request, attempt=attempt, timeout=config.timeout
+                    request=request, attempt=attempt, timeout=config.timeout, direct=True
                 )
             except (EndpointConnectionError, ConnectTimeoutError) as exc:
                 last = str(exc)
@@ -447,6 +447,7 @@ class InstanceMetadataProvider:
             timeout=config.timeout,
             pause=self.RETRY_SLEEP,
             retry=again,
+            direct=True,
         )
         return outcome
 

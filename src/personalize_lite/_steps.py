@@ -93,6 +93,9 @@ class Send:
     attempt: int = 1
     #: Seconds for this request (connect, read, write, pool); None: the client's timeout.
     timeout: float | None = None
+    #: A credential endpoint (instance metadata, container): never sent through a proxy,
+    #: whatever the environment or the user's ``http_client`` says (see ``_proxies.py``).
+    direct: bool = False
 
 
 @attrs.frozen(kw_only=True, slots=True)
@@ -144,16 +147,20 @@ def send_with_retries(
     timeout: float | None,
     pause: float,
     retry: Callable[[HttpResponse], bool],
+    direct: bool = False,
 ) -> Plan[HttpResponse | TransportError]:
     """Send ``request`` up to ``attempts`` times, pausing between tries, while the
     transport fails or ``retry(response)`` is true; the last outcome is returned (never
-    raised). The small retry loop of the metadata and container credential providers."""
+    raised). The small retry loop of the metadata and container credential providers;
+    ``direct`` marks the Send steps (see :class:`Send`)."""
     outcome: HttpResponse | TransportError | None = None
     for attempt in range(1, attempts + 1):
         if attempt > 1:
             yield Sleep(seconds=pause)
         try:
-            response: HttpResponse = yield Send(request=request, attempt=attempt, timeout=timeout)
+            response: HttpResponse = yield Send(
+                request=request, attempt=attempt, timeout=timeout, direct=direct
+            )
         except TransportError as exc:
             outcome = exc
             continue

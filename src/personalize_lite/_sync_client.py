@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -11,6 +12,7 @@ import httpx
 
 from ._call import describe, wait
 from ._models import BatchInferenceJob
+from ._proxies import ProxyRouter, ProxyRoutes, direct_transport
 from ._steps import Blocking, Callback, Exclusive, Plan, Send
 from ._transport import (
     POOL_LIMITS,
@@ -43,14 +45,44 @@ class PersonalizeClient(BaseClient[httpx.Client]):
     _default_sleep = staticmethod(time.sleep)
 
     def _setup(self) -> None:
+        # Credential endpoints' requests (Send.direct) go over _direct(), never a proxy.
+        self._direct_client: httpx.Client | None = None
+        self._direct_owned = False
+        self._direct_lock = threading.Lock()
+        routes = ProxyRoutes.from_env(self._env) if self._client is None else None
         self._context = self._run(self._configure_plan())
-        if self._client is None:
+        if routes is not None:
+            # Our proxy rule (_proxies.py), not httpx's trust_env: one rule for every transport.
+            ssl_context = httpx.create_ssl_context(
+                verify=tls_verify(self._context.endpoint.url, ca_bundle=self._context.ca_bundle)
+            )
+
+            def make(proxy: httpx.Proxy | None) -> httpx.BaseTransport:
+                return httpx.HTTPTransport(verify=ssl_context, limits=POOL_LIMITS, proxy=proxy)
+
             self._client = httpx.Client(
                 follow_redirects=False,
                 limits=POOL_LIMITS,
                 timeout=self._timeout,
-                verify=tls_verify(self._context.endpoint.url, ca_bundle=self._context.ca_bundle),
+                transport=ProxyRouter(routes, make) if routes else make(None),
+                trust_env=False,
             )
+
+    def _direct(self) -> httpx.Client:
+        """The client for credential endpoints: our client's (or your ``http_client``'s)
+        transport without its proxies, else a private direct client (``_proxies.py``)."""
+        with self._direct_lock:
+            if self._direct_client is None:
+                assert self._client is not None
+                transport = direct_transport(self._client)
+                self._direct_owned = transport is None
+                self._direct_client = httpx.Client(
+                    follow_redirects=False,
+                    timeout=self._timeout,
+                    transport=transport or httpx.HTTPTransport(),
+                    trust_env=False,
+                )
+            return self._direct_client
 
     def describe_batch_inference_job(self, arn: str) -> BatchInferenceJob:
         """Describe one batch inference job by ARN."""
@@ -92,9 +124,10 @@ class PersonalizeClient(BaseClient[httpx.Client]):
                 value = error = None
                 if isinstance(step, Send):
                     assert self._client is not None
+                    client = self._direct() if step.direct else self._client
                     try:
-                        request = build_request(self._client, step, self._timeout)
-                        value = to_response(self._client.send(request, follow_redirects=False))
+                        request = build_request(client, step, self._timeout)
+                        value = to_response(client.send(request, follow_redirects=False))
                     except TRANSPORT_EXCEPTIONS as exc:
                         error = map_transport_error(exc)
                 elif isinstance(step, Blocking):
@@ -123,6 +156,8 @@ class PersonalizeClient(BaseClient[httpx.Client]):
 
     def close(self) -> None:
         """Close the HTTP client if this client created it."""
+        if self._direct_owned and self._direct_client is not None:
+            self._direct_client.close()
         if self._owns_client and self._client is not None:
             self._client.close()
 
