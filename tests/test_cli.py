@@ -353,9 +353,9 @@ def test_serve_is_ready_fast_and_checks_signatures(cli_env: dict[str, str]) -> N
     assert_one_clean_error_line(missing, "ResourceNotFoundException", "HTTP 400")
     # Signatures are checked.
     assert bad_secret.returncode == 1
-    assert_one_clean_error_line(bad_secret, "InvalidSignatureException (HTTP 403")
+    assert_one_clean_error_line(bad_secret, "InvalidSignatureException (HTTP 400")
     assert bad_key.returncode == 1
-    assert_one_clean_error_line(bad_key, "UnrecognizedClientException (HTTP 403")
+    assert_one_clean_error_line(bad_key, "UnrecognizedClientException (HTTP 400")
     assert code == 0
     assert rest == ["personalize-lite emulator stopped (SIGTERM)"]
     assert stderr == ""
