@@ -324,6 +324,39 @@ def test_a_garbled_authorization_is_an_incomplete_signature(
     assert needle in message
 
 
+def test_auth_errors_never_quote_a_signature_or_the_secret(emulator: FixtureServer) -> None:
+    body = body_for(FULL_ARN)
+    headers = signed_request(emulator.url, body)
+    signature = headers["Authorization"].rpartition("Signature=")[2]
+    credential = headers["Authorization"].split("Credential=")[1].split(",")[0]
+    scope = credential.split("/")
+    garbled = [
+        # Commas left out: the signature runs into the Credential or SignedHeaders value.
+        headers["Authorization"].replace(",", ""),
+        f"AWS4-HMAC-SHA256 Credential={credential} Signature={signature}, SignedHeaders=host",
+        f"AWS4-HMAC-SHA256 Credential={scope[0]}/{scope[1]}/{signature}/personalize/"
+        f"aws4_request, SignedHeaders=host;x-amz-date, Signature={signature}",
+        f"AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders=host;;{signature}, "
+        f"Signature={signature}",
+    ]
+    with FixtureServer(
+        [FIXTURES_DIR], credentials={EXAMPLE.access_key_id: EXAMPLE.secret_access_key},
+        region="eu-west-1",
+    ) as regional:  # fmt: skip
+        for authorization in garbled:
+            for url in (emulator.url, regional.url):
+                response = post(url, body, {**headers, "Authorization": authorization})
+                status, code, message = aws_error(response)
+                assert status == 400
+                assert signature not in response.text, (code, message)
+                assert EXAMPLE.secret_access_key not in response.text
+        # The region is quoted back when it looks like one.
+        response = post(regional.url, body, headers)
+        assert "not 'us-east-1'" in aws_error(response)[2]
+    for value in (emulator, emulator._httpd):
+        assert EXAMPLE.secret_access_key not in repr(value)
+
+
 def test_a_missing_or_malformed_signing_date_is_an_incomplete_signature(
     emulator: FixtureServer,
 ) -> None:

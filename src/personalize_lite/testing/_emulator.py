@@ -39,6 +39,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Final
@@ -70,6 +71,8 @@ MAX_SKEW: Final = timedelta(minutes=5)
 _EXAMPLE_FILE: Final = ("credentials", "example.json")
 _AMZ_DATE: Final = "%Y%m%dT%H%M%SZ"
 _TERMINATOR: Final = "aws4_request"
+#: A scope's region is quoted back only when it looks like one (never a signature's 64 hex).
+_REGION_NAME: Final = re.compile(r"[a-z0-9-]{1,32}", re.ASCII)
 #: Recomputed from the request itself (and the scope), never copied from the signed list.
 _REGENERATED: Final = frozenset({"x-amz-date", "x-amz-security-token"})
 
@@ -142,17 +145,15 @@ def _parse(value: str) -> _Authorization | AuthFailure:
     scope = params["Credential"].split("/")
     if len(scope) != 5 or not all(scope):
         return _incomplete(
+            # AWS quotes what it got; without a comma, that runs into the signature.
             "Credential must have exactly 5 slash-delimited elements, "
-            f"e.g. keyid/date/region/service/term, got '{params['Credential']}'"
+            "e.g. keyid/date/region/service/term"
         )
     if scope[4] != _TERMINATOR:
-        return _incomplete(
-            f"Credential should be scoped with a valid terminator: '{_TERMINATOR}', "
-            f"not '{scope[4]}'."
-        )
+        return _incomplete(f"Credential should be scoped with a valid terminator: '{_TERMINATOR}'.")
     signed = tuple(name.strip().lower() for name in params["SignedHeaders"].split(";"))
     if not all(signed):
-        return _incomplete(f"Invalid SignedHeaders: '{params['SignedHeaders']}'.")
+        return _incomplete("Invalid SignedHeaders.")
     return _Authorization(
         access_key_id=scope[0],
         date=scope[1],
@@ -208,7 +209,8 @@ def check_signature(
     if parsed.service != SERVICE:
         return _invalid(f"Credential should be scoped to correct service: '{SERVICE}'. ")
     if region is not None and parsed.region != region:
-        return _invalid(f"Credential should be scoped to a valid region, not '{parsed.region}'. ")
+        shown = parsed.region if _REGION_NAME.fullmatch(parsed.region) else "(not shown)"
+        return _invalid(f"Credential should be scoped to a valid region, not '{shown}'. ")
     if parsed.date != amz_date[:8]:
         return _invalid(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
