@@ -467,6 +467,7 @@ def test_serve_help_documents_the_secret_sources_and_the_limits(
         "at most 64 are served at once",
     ):
         assert needle in text
+    assert "{" not in text  # no f-string left unformatted
     # The CLI repeats these (so that --help imports nothing more): they must agree.
     assert _cli.SECRET_KEY_ENV == _emulator.SECRET_KEY_ENV
     assert (_cli.IDLE_TIMEOUT, _cli.MAX_CONNECTIONS) == (

@@ -118,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
             "client (boto3 and the AWS CLI included), checking SigV4 signatures. Accepts the "
             "AWS documentation's example keys (AKIDEXAMPLE) unless --access-key is given. "
             "Its secret comes from --secret-key-file (or --secret-key, which other users "
-            "can read in the process list), else ${SECRET_KEY_ENV}; without --access-key, "
+            f"can read in the process list), else ${SECRET_KEY_ENV}; without --access-key, "
             f"${SECRET_KEY_ENV} replaces the example secret. Malformed requests "
             "get JSON 1.1 errors; a connection idle for "
             f"{IDLE_TIMEOUT:g} s is closed; at most {MAX_CONNECTIONS} are served at once. "
