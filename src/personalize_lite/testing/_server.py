@@ -40,7 +40,6 @@ from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 from ._cassette import Cassette, RecordedResponse, load_cassettes, match_key
 from ._emulator import check_signature
@@ -201,8 +200,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return  # http.server has answered, through send_error
             self._serve()
             self.wfile.flush()
-        except TimeoutError:
-            self.close_connection = True  # silent for IDLE_TIMEOUT: drop the connection
+        except (TimeoutError, ConnectionError):
+            self.close_connection = True  # silent for IDLE_TIMEOUT, or gone: drop it
         except Exception:
             self.close_connection = True
             if not self._replied:  # a bug of ours: say so, then let handle_error print it
@@ -257,7 +256,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, body: bytes) -> RecordedResponse:
         """The reply to a well-framed request: route, signature, target, then the
         operation."""
-        if self.command != "POST" or urlsplit(self.path).path != "/":
+        # Not urlsplit: an absolute-form target ("http://[x/") would make it raise.
+        if self.command != "POST" or self.path.partition("?")[0] != "/":
             return _error(
                 400, "UnknownOperationException", f"{self.command} {self.path} is not an operation"
             )
