@@ -353,9 +353,9 @@ def test_serve_is_ready_fast_and_checks_signatures(cli_env: dict[str, str]) -> N
     assert_one_clean_error_line(missing, "ResourceNotFoundException", "HTTP 400")
     # Signatures are checked.
     assert bad_secret.returncode == 1
-    assert_one_clean_error_line(bad_secret, "InvalidSignatureException (HTTP 403")
+    assert_one_clean_error_line(bad_secret, "InvalidSignatureException (HTTP 400")
     assert bad_key.returncode == 1
-    assert_one_clean_error_line(bad_key, "UnrecognizedClientException (HTTP 403")
+    assert_one_clean_error_line(bad_key, "UnrecognizedClientException (HTTP 400")
     assert code == 0
     assert rest == ["personalize-lite emulator stopped (SIGTERM)"]
     assert stderr == ""
@@ -387,6 +387,93 @@ def test_serve_with_a_given_key_pair(cli_env: dict[str, str]) -> None:
     assert code == 0
     for text in (emulator.ready_line, *rest, stderr):
         assert "s3cr3t" not in text
+    # A secret on the command line is readable by every user (ps): said once, on stderr.
+    assert stderr.splitlines() == [SECRET_NOTICE]
+
+
+SECRET_NOTICE = (
+    "personalize-lite: notice: --secret-key is visible to other users in the process list; "
+    "prefer --secret-key-file PATH or $PERSONALIZE_LITE_EMULATOR_SECRET_KEY"
+)
+LOCAL_KEY = "AKIDLOCALTEST"
+LOCAL_SECRET = "s3cr3t/+=fromafile"
+
+
+def test_serve_reads_the_secret_from_a_file_or_the_environment(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    secret_file = tmp_path / "emulator-secret"
+    secret_file.write_text(f"  {LOCAL_SECRET}\n", encoding="utf-8")
+    secret_file.chmod(0o600)
+    custom = {**cli_env, "AWS_ACCESS_KEY_ID": LOCAL_KEY, "AWS_SECRET_ACCESS_KEY": LOCAL_SECRET}
+    ways: tuple[tuple[dict[str, str], list[str]], ...] = (
+        (cli_env, ["--secret-key-file", str(secret_file)]),
+        ({**cli_env, "PERSONALIZE_LITE_EMULATOR_SECRET_KEY": LOCAL_SECRET}, []),
+        # The file wins over the environment.
+        ({**cli_env, "PERSONALIZE_LITE_EMULATOR_SECRET_KEY": "other"},
+         ["--secret-key-file", str(secret_file)]),
+    )  # fmt: skip
+    for serve_env, args in ways:
+        with serve(serve_env, "--access-key", LOCAL_KEY, *args) as emulator:
+            accepted, example_keys = run_together(
+                (["describe", FULL_ARN, "--endpoint-url", emulator.url], custom),
+                (["describe", FULL_ARN, "--endpoint-url", emulator.url], cli_env),
+            )
+            code, rest, stderr = emulator.stop(signal.SIGTERM)
+        assert accepted.returncode == 0, (args, accepted.stderr)
+        assert json.loads(accepted.stdout) == expected_full_job()
+        assert example_keys.returncode == 1
+        assert_one_clean_error_line(example_keys, "UnrecognizedClientException (HTTP 400")
+        assert code == 0
+        assert stderr == ""  # no notice: the secret is not in the process list
+        for text in (emulator.ready_line, *rest):
+            assert LOCAL_SECRET not in text
+
+
+def test_serve_checks_the_region_when_given(cli_env: dict[str, str]) -> None:
+    with serve(cli_env, "--region", "eu-west-1") as emulator:
+        here, elsewhere = run_together(
+            (["describe", FULL_ARN, "--endpoint-url", emulator.url, "--region", "eu-west-1"],
+             cli_env),
+            (["describe", FULL_ARN, "--endpoint-url", emulator.url], cli_env),  # us-east-1
+        )  # fmt: skip
+        emulator.stop(signal.SIGTERM)
+    assert here.returncode == 0, here.stderr
+    assert elsewhere.returncode == 1
+    assert_one_clean_error_line(
+        elsewhere,
+        "InvalidSignatureException (HTTP 400",
+        "Credential should be scoped to a valid region, not 'us-east-1'",
+    )
+
+
+def test_serve_help_documents_the_secret_sources_and_the_limits(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from personalize_lite import _cli
+    from personalize_lite.testing import _emulator, _server
+
+    with pytest.raises(SystemExit) as exited:
+        cli_main(["serve", "--help"])
+    assert exited.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for needle in (
+        "--secret-key-file PATH",
+        "$PERSONALIZE_LITE_EMULATOR_SECRET_KEY",
+        "visible to other users in the process list",
+        "at most 4096 bytes",
+        "--region REGION",
+        "idle for 10 s is closed",
+        "at most 64 are served at once",
+    ):
+        assert needle in text
+    assert "{" not in text  # no f-string left unformatted
+    # The CLI repeats these (so that --help imports nothing more): they must agree.
+    assert _cli.SECRET_KEY_ENV == _emulator.SECRET_KEY_ENV
+    assert (_cli.IDLE_TIMEOUT, _cli.MAX_CONNECTIONS) == (
+        _server.IDLE_TIMEOUT,
+        _server.MAX_CONNECTIONS,
+    )
 
 
 def test_serve_reads_a_fixtures_directory(cli_env: dict[str, str], tmp_path: Path) -> None:
@@ -445,18 +532,63 @@ def test_serve_refuses_bad_fixtures(tmp_path: Path, capsys: pytest.CaptureFixtur
         assert len(err.splitlines()) == 1
 
 
-def test_serve_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+def test_serve_usage_errors(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("PERSONALIZE_LITE_EMULATOR_SECRET_KEY", raising=False)
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("x", encoding="utf-8")
     cases = {
-        ("--access-key", "AKIDLOCALTEST"): "--access-key and --secret-key go together",
+        ("--access-key", "AKIDLOCALTEST"): (
+            "--access-key needs its secret: --secret-key-file PATH, "
+            "$PERSONALIZE_LITE_EMULATOR_SECRET_KEY or --secret-key"
+        ),
         ("--access-key", "", "--secret-key", ""): "must not be empty",
+        ("--secret-key", "abc"): "--secret-key and --secret-key-file need --access-key",
+        ("--secret-key-file", str(secret_file)): "need --access-key",
+        (
+            "--access-key", "A", "--secret-key", "abc", "--secret-key-file", str(secret_file),
+        ): "not allowed with argument",
         ("--port", "70000"): "--port must be between 0 and 65535",
         ("--host", "10.0.0.1"): "--host: '10.0.0.1' is not a loopback address",
-    }
+        ("--region", "Not A Region"): "--region: 'Not A Region' is not a region name",
+    }  # fmt: skip
     for args, needle in cases.items():
         code, err = serve_in_process(capsys, *args)
         assert code == 2, args
         assert err.startswith("usage: personalize-lite serve ")
         assert needle in err
+
+
+def test_serve_refuses_a_secret_file_it_cannot_use_without_quoting_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    quoted = "QUOTED-SECRET-MATERIAL"
+    files = {
+        "empty": b" \n",
+        "large": quoted.encode() * 200,  # beyond 4096 bytes
+        "binary": b"\xff\xfe" + quoted.encode(),
+        "two-words": f"{quoted} {quoted}".encode(),
+    }
+    cases = {str(tmp_path / "nowhere"): "cannot read", str(tmp_path): "cannot read"}
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+        cases[str(tmp_path / name)] = {
+            "empty": "is empty",
+            "large": "is larger than 4096 bytes",
+            "binary": "is not UTF-8 text",
+            "two-words": "holds more than one word",
+        }[name]
+    cases["/dev/zero"] = "is larger than 4096 bytes"  # a bounded read, not an endless one
+    for path, needle in cases.items():
+        code, err = serve_in_process(
+            capsys, "--port", "0", "--access-key", "A", "--secret-key-file", path
+        )
+        assert code == 2, path
+        assert err.startswith("personalize-lite: error: --secret-key-file: "), err
+        assert needle in err, err
+        assert quoted not in err
+        assert len(err.splitlines()) == 1
 
 
 def test_serve_on_a_taken_port_exits_1(capsys: pytest.CaptureFixture[str]) -> None:

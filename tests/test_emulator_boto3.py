@@ -203,6 +203,6 @@ def test_boto3_with_a_wrong_secret_is_refused(boto_env: dict[str, str]) -> None:
         kind, (code, status, message, request_id) = boto3_outcome(bad, arn)
         good.close()
         bad.close()
-    assert (kind, code, status) == ("error", "InvalidSignatureException", 403)
+    assert (kind, code, status) == ("error", "InvalidSignatureException", 400)
     assert message.startswith("The request signature we calculated does not match")
     assert request_id

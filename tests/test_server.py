@@ -190,7 +190,7 @@ def test_a_given_key_pair_replaces_the_example_keys(
         assert job.job_name == "movie-recs-full"
         with pytest.raises(UnrecognizedClientException) as info:
             make_client(server.url).describe_batch_inference_job(FULL_ARN)
-    assert info.value.status_code == 403
+    assert info.value.status_code == 400
     assert info.value.message == "The security token included in the request is invalid."
 
 
@@ -201,7 +201,7 @@ def test_a_wrong_secret_is_an_invalid_signature(
     with pytest.raises(InvalidSignatureException) as info:
         make_client(emulator.url, credentials=wrong).describe_batch_inference_job(FULL_ARN)
     assert info.value.code == "InvalidSignatureException"
-    assert info.value.status_code == 403
+    assert info.value.status_code == 400
     assert info.value.message.startswith(MISMATCH)
     assert info.value.request_id
     # The emulator's Date agrees with our clock: no skew correction, no retry.
@@ -216,7 +216,7 @@ def test_an_unknown_access_key_is_unrecognized(
     )
     with pytest.raises(UnrecognizedClientException) as info:
         make_client(emulator.url, credentials=stranger).describe_batch_inference_job(FULL_ARN)
-    assert info.value.status_code == 403
+    assert info.value.status_code == 400
     assert info.value.message == "The security token included in the request is invalid."
 
 
@@ -233,7 +233,7 @@ def test_a_session_token_is_signed_over(
     body = body_for(FULL_ARN)
     headers = signed_request(emulator.url, body, credentials=with_token)
     headers["X-Amz-Security-Token"] = "ANOTHER-TOKEN"
-    assert aws_error(post(emulator.url, body, headers))[:2] == (403, "InvalidSignatureException")
+    assert aws_error(post(emulator.url, body, headers))[:2] == (400, "InvalidSignatureException")
 
 
 def test_the_untouched_signed_request_is_served(emulator: FixtureServer) -> None:
@@ -247,7 +247,7 @@ def test_a_tampered_body_is_refused(emulator: FixtureServer) -> None:
     headers = signed_request(emulator.url, body_for(FULL_ARN))
     response = post(emulator.url, body_for(PREFIX + "movie-recs-pending"), headers)
     status, code, message = aws_error(response)
-    assert (status, code) == (403, "InvalidSignatureException")
+    assert (status, code) == (400, "InvalidSignatureException")
     assert message.startswith(MISMATCH)
 
 
@@ -259,10 +259,10 @@ def test_a_tampered_signed_header_is_refused_an_unsigned_one_is_not(
     assert "x-amz-user-agent" in headers["Authorization"]
     assert post(emulator.url, body, {**headers, "User-Agent": "anything/2.0"}).status_code == 200
     tampered = {**headers, "X-Amz-User-Agent": "changed/1.0"}
-    assert aws_error(post(emulator.url, body, tampered))[:2] == (403, "InvalidSignatureException")
+    assert aws_error(post(emulator.url, body, tampered))[:2] == (400, "InvalidSignatureException")
     other_type = {**headers, "Content-Type": "application/x-amz-json-1.0"}
     assert aws_error(post(emulator.url, body, other_type))[:2] == (
-        403,
+        400,
         "InvalidSignatureException",
     )
 
@@ -274,7 +274,7 @@ def test_a_payload_hash_header_is_checked_against_the_body(emulator: FixtureServ
     assert post(emulator.url, body, headers).status_code == 200
     # botocore's signer takes X-Amz-Content-SHA256 on trust; the emulator must not.
     status, code, message = aws_error(post(emulator.url, body_for(PREFIX + "x"), headers))
-    assert (status, code) == (403, "InvalidSignatureException")
+    assert (status, code) == (400, "InvalidSignatureException")
     assert "x-amz-content-sha256" in message
 
 
@@ -283,7 +283,7 @@ def test_a_missing_authorization_is_a_missing_token(emulator: FixtureServer) -> 
     headers = signed_request(emulator.url, body)
     del headers["Authorization"]
     assert aws_error(post(emulator.url, body, headers)) == (
-        403,
+        400,
         "MissingAuthenticationTokenException",
         "Missing Authentication Token",
     )
@@ -292,7 +292,7 @@ def test_a_missing_authorization_is_a_missing_token(emulator: FixtureServer) -> 
 @pytest.mark.parametrize(
     ("authorization", "needle"),
     [
-        ("Bearer abc", "Unsupported AWS 'algorithm': 'Bearer'"),
+        ("Bearer abc", "Unsupported AWS 'algorithm' (expected AWS4-HMAC-SHA256)"),
         (
             "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/personalize/aws4_request",
             "requires 'Signature' parameter. Authorization header requires 'SignedHeaders'",
@@ -320,8 +320,41 @@ def test_a_garbled_authorization_is_an_incomplete_signature(
     body = body_for(FULL_ARN)
     headers = {**signed_request(emulator.url, body), "Authorization": authorization}
     status, code, message = aws_error(post(emulator.url, body, headers))
-    assert (status, code) == (403, "IncompleteSignatureException")
+    assert (status, code) == (400, "IncompleteSignatureException")
     assert needle in message
+
+
+def test_auth_errors_never_quote_a_signature_or_the_secret(emulator: FixtureServer) -> None:
+    body = body_for(FULL_ARN)
+    headers = signed_request(emulator.url, body)
+    signature = headers["Authorization"].rpartition("Signature=")[2]
+    credential = headers["Authorization"].split("Credential=")[1].split(",")[0]
+    scope = credential.split("/")
+    garbled = [
+        # Commas left out: the signature runs into the Credential or SignedHeaders value.
+        headers["Authorization"].replace(",", ""),
+        f"AWS4-HMAC-SHA256 Credential={credential} Signature={signature}, SignedHeaders=host",
+        f"AWS4-HMAC-SHA256 Credential={scope[0]}/{scope[1]}/{signature}/personalize/"
+        f"aws4_request, SignedHeaders=host;x-amz-date, Signature={signature}",
+        f"AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders=host;;{signature}, "
+        f"Signature={signature}",
+    ]
+    with FixtureServer(
+        [FIXTURES_DIR], credentials={EXAMPLE.access_key_id: EXAMPLE.secret_access_key},
+        region="eu-west-1",
+    ) as regional:  # fmt: skip
+        for authorization in garbled:
+            for url in (emulator.url, regional.url):
+                response = post(url, body, {**headers, "Authorization": authorization})
+                status, code, message = aws_error(response)
+                assert status == 400
+                assert signature not in response.text, (code, message)
+                assert EXAMPLE.secret_access_key not in response.text
+        # The region is quoted back when it looks like one.
+        response = post(regional.url, body, headers)
+        assert "not 'us-east-1'" in aws_error(response)[2]
+    for value in (emulator, emulator._httpd):
+        assert EXAMPLE.secret_access_key not in repr(value)
 
 
 def test_a_missing_or_malformed_signing_date_is_an_incomplete_signature(
@@ -331,11 +364,11 @@ def test_a_missing_or_malformed_signing_date_is_an_incomplete_signature(
     headers = signed_request(emulator.url, body)
     without_date = {k: v for k, v in headers.items() if k != "X-Amz-Date"}
     status, code, message = aws_error(post(emulator.url, body, without_date))
-    assert (status, code) == (403, "IncompleteSignatureException")
+    assert (status, code) == (400, "IncompleteSignatureException")
     assert "X-Amz-Date" in message
     bad_date = {**headers, "X-Amz-Date": "yesterday"}
     status, code, message = aws_error(post(emulator.url, body, bad_date))
-    assert (status, code) == (403, "IncompleteSignatureException")
+    assert (status, code) == (400, "IncompleteSignatureException")
     assert "ISO-8601 'basic format'" in message
 
 
@@ -343,7 +376,7 @@ def test_the_credential_scope_must_name_personalize(emulator: FixtureServer) -> 
     body = body_for(FULL_ARN)
     headers = signed_request(emulator.url, body, service="s3")
     status, code, message = aws_error(post(emulator.url, body, headers))
-    assert (status, code) == (403, "InvalidSignatureException")
+    assert (status, code) == (400, "InvalidSignatureException")
     assert message.startswith("Credential should be scoped to correct service: 'personalize'")
 
 
@@ -356,14 +389,14 @@ def test_a_signature_from_another_time_is_refused() -> None:
         assert post(server.url, body, within).status_code == 200
         late = signed_request(server.url, body, now=now - timedelta(minutes=6))
         assert aws_error(post(server.url, body, late)) == (
-            403,
+            400,
             "InvalidSignatureException",
             "Signature expired: 20240301T115400Z is now earlier than 20240301T115500Z "
             "(20240301T120000Z - 5 min.)",
         )
         early = signed_request(server.url, body, now=now + timedelta(minutes=6))
         status, code, message = aws_error(post(server.url, body, early))
-        assert (status, code) == (403, "InvalidSignatureException")
+        assert (status, code) == (400, "InvalidSignatureException")
         assert message.startswith("Signature not yet current: 20240301T120600Z")
         # One Date, from the server's clock (http.server adds its own unless told otherwise).
         assert post(server.url, body, late).headers.get_list("date") == [
@@ -440,19 +473,20 @@ def test_without_credentials_nothing_is_checked(fixture_server: FixtureServer) -
 
 def test_a_bad_content_length_closes_the_connection(emulator: FixtureServer) -> None:
     host, port = emulator.url.removeprefix("http://").split(":")
-    for length in ("abc", str(2 << 20)):
+    for length, status, code in (
+        ("abc", 400, "BadRequestException"),
+        (str(2 << 20), 413, "RequestEntityTooLargeException"),
+    ):
         conn = http.client.HTTPConnection(host, int(port), timeout=5)
         try:
             conn.putrequest("POST", "/")
             conn.putheader("Content-Length", length)
             conn.endheaders()
             response = conn.getresponse()
-            assert response.status in (411, 413)
+            assert response.status == status
             assert response.getheader("Connection") == "close"
-            assert json.loads(response.read())["__type"] in (
-                "LengthRequiredException",
-                "RequestEntityTooLargeException",
-            )
+            assert response.getheader("x-amzn-ErrorType") == code
+            assert json.loads(response.read())["__type"] == code
         finally:
             conn.close()
 

@@ -2,8 +2,8 @@
 
     personalize-lite describe ARN [--output json|table|text] [client options]
     personalize-lite wait ARN [--interval S] [--timeout S] [--output ...] [client options]
-    personalize-lite serve [--port 4566] [--host 127.0.0.1] [--fixtures DIR]
-                           [--access-key AKID --secret-key SECRET]
+    personalize-lite serve [--port 4566] [--host 127.0.0.1] [--fixtures DIR] [--region R]
+                           [--access-key AKID [--secret-key-file PATH | --secret-key S]]
 
 Client options: ``--region``, ``--profile``, ``--endpoint-url``, ``--debug``. No option turns
 TLS verification off.
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import signal
 import sys
@@ -28,6 +29,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from types import FrameType
 from typing import Final, TextIO
+
+import attrs
 
 from ._converter import make_converter
 from ._errors import (
@@ -44,6 +47,17 @@ from ._sync_client import PersonalizeClient
 from ._version import __version__
 
 __all__ = ["main"]
+
+#: The emulator's secret for --access-key, when neither option gives one (the name the
+#: emulator already used for the example key's secret; repeated here so that ``--help``
+#: does not import the emulator).
+SECRET_KEY_ENV: Final = "PERSONALIZE_LITE_EMULATOR_SECRET_KEY"  # noqa: S105 (a variable name)
+#: Largest --secret-key-file read (AWS secret keys are 40 characters).
+MAX_SECRET_FILE: Final = 4096
+#: Repeated from personalize_lite.testing._server for ``--help`` (a test keeps them equal).
+IDLE_TIMEOUT: Final = 10.0
+MAX_CONNECTIONS: Final = 64
+_REGION: Final = re.compile(r"[a-z0-9-]{1,64}", re.ASCII)
 
 EXIT_OK: Final = 0
 EXIT_ERROR: Final = 1
@@ -102,9 +116,13 @@ def _parser() -> argparse.ArgumentParser:
         description=(
             "Serve DescribeBatchInferenceJob from cassettes on a loopback address, to any "
             "client (boto3 and the AWS CLI included), checking SigV4 signatures. Accepts the "
-            "AWS documentation's example keys (AKIDEXAMPLE; the secret is replaced by "
-            "$PERSONALIZE_LITE_EMULATOR_SECRET_KEY when set) unless --access-key/--secret-key "
-            "are given. Prints one line when ready; stops on SIGINT or SIGTERM."
+            "AWS documentation's example keys (AKIDEXAMPLE) unless --access-key is given. "
+            "Its secret comes from --secret-key-file (or --secret-key, which other users "
+            f"can read in the process list), else ${SECRET_KEY_ENV}; without --access-key, "
+            f"${SECRET_KEY_ENV} replaces the example secret. Malformed requests "
+            "get JSON 1.1 errors; a connection idle for "
+            f"{IDLE_TIMEOUT:g} s is closed; at most {MAX_CONNECTIONS} are served at once. "
+            "Prints one line when ready; stops on SIGINT or SIGTERM."
         ),
     )
     serve.set_defaults(serve_parser=serve)
@@ -116,8 +134,29 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="a directory of cassettes (*.json), or one cassette file (default: the bundled ones)",
     )
+    serve.add_argument(
+        "--region",
+        help="accept only signatures whose credential scope names this region (default: any)",
+    )
     serve.add_argument("--access-key", metavar="AKID", help="the one access key id to accept")
-    serve.add_argument("--secret-key", metavar="SECRET", help="its secret access key")
+    secret = serve.add_mutually_exclusive_group()
+    secret.add_argument(
+        "--secret-key-file",
+        metavar="PATH",
+        type=Path,
+        help=(
+            f"read its secret access key from PATH (the whole file, at most "
+            f"{MAX_SECRET_FILE} bytes, surrounding whitespace removed)"
+        ),
+    )
+    secret.add_argument(
+        "--secret-key",
+        metavar="SECRET",
+        help=(
+            "its secret access key; visible to other users in the process list: prefer "
+            f"--secret-key-file or ${SECRET_KEY_ENV}"
+        ),
+    )
     return parser
 
 
@@ -333,18 +372,36 @@ def _run_emulator(
     from .testing._emulator import example_credentials
     from .testing._server import FixtureServer, default_fixtures, loopback_host
 
-    if (args.access_key is None) != (args.secret_key is None):
-        parser.error("--access-key and --secret-key go together")
+    given_secret = args.secret_key is not None or args.secret_key_file is not None
+    if args.access_key is None and given_secret:
+        parser.error("--secret-key and --secret-key-file need --access-key")
     if not 0 <= args.port <= 65535:
         parser.error(f"--port must be between 0 and 65535, not {args.port}")
     try:
         host = loopback_host(args.host)
     except ValueError as exc:
         parser.error(f"--host: {exc}")
+    if args.region is not None and not _REGION.fullmatch(args.region):
+        parser.error(f"--region: {args.region!r} is not a region name")
     if args.access_key is not None:
-        if not args.access_key or not args.secret_key:
+        if not args.access_key or args.secret_key == "":
             parser.error("--access-key and --secret-key must not be empty")
-        secrets = {args.access_key: args.secret_key}
+        if args.secret_key is not None:
+            print(
+                "personalize-lite: notice: --secret-key is visible to other users in the "
+                f"process list; prefer --secret-key-file PATH or ${SECRET_KEY_ENV}",
+                file=sys.stderr,
+                flush=True,
+            )
+        secret = _emulator_secret(args)
+        if secret is None:
+            parser.error(
+                f"--access-key needs its secret: --secret-key-file PATH, ${SECRET_KEY_ENV} "
+                "or --secret-key"
+            )
+        if isinstance(secret, _Refused):
+            return _serve_fail(secret.message, EXIT_USAGE)
+        secrets = {args.access_key: secret}
     else:
         example = example_credentials()
         secrets = {example.access_key_id: example.secret_access_key}
@@ -358,7 +415,9 @@ def _run_emulator(
     if not cassettes:
         return _serve_fail(f"--fixtures: no cassettes (*.json) in {fixtures}", EXIT_USAGE)
     try:
-        server = FixtureServer(cassettes, host=host, port=args.port, credentials=secrets)
+        server = FixtureServer(
+            cassettes, host=host, port=args.port, credentials=secrets, region=args.region
+        )
     except OSError as exc:  # the port is taken, the address is not configured here
         return _serve_fail(f"cannot listen on {host} port {args.port}: {exc}", EXIT_ERROR)
     with server:
@@ -372,6 +431,39 @@ def _run_emulator(
             time.sleep(0.1)
     print(f"personalize-lite emulator stopped ({stopped_by[0]})", flush=True)
     return EXIT_OK
+
+
+@attrs.frozen(kw_only=True)
+class _Refused:
+    """Why a secret could not be read (the message never quotes the file's content)."""
+
+    message: str
+
+
+def _emulator_secret(args: argparse.Namespace) -> str | _Refused | None:
+    """The secret for --access-key: --secret-key, else --secret-key-file (bounded read),
+    else the environment variable; None when none gives one."""
+    if args.secret_key is not None:
+        return str(args.secret_key)
+    path: Path | None = args.secret_key_file
+    if path is None:
+        return os.environ.get(SECRET_KEY_ENV) or None
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_SECRET_FILE + 1)
+    except OSError as exc:
+        return _Refused(message=f"--secret-key-file: cannot read {path}: {exc.strerror or exc}")
+    if len(data) > MAX_SECRET_FILE:
+        return _Refused(message=f"--secret-key-file: {path} is larger than {MAX_SECRET_FILE} bytes")
+    try:
+        text = data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return _Refused(message=f"--secret-key-file: {path} is not UTF-8 text")
+    if not text:
+        return _Refused(message=f"--secret-key-file: {path} is empty")
+    if any(char.isspace() or not char.isprintable() for char in text):
+        return _Refused(message=f"--secret-key-file: {path} holds more than one word")
+    return text
 
 
 def _serve_fail(message: str, code: int) -> int:

@@ -4,18 +4,23 @@ The emulator answers like AWS does: it parses ``Authorization``, looks up the se
 the access key, recomputes the signature over exactly the headers the client signed
 (with our signer, :func:`personalize_lite._sigv4.sign_headers`, at the client's
 ``X-Amz-Date`` and for the region and service of its credential scope) and compares the
-two in constant time. Failures carry AWS's error codes and messages:
+two in constant time. Failures carry AWS's error codes and messages, with status 400 as
+AWS's JSON-protocol services send them (DynamoDB, Kinesis, Cognito, ECS answer these
+codes with 400; 403 is what REST services such as Lambda send):
 
 =========================================  ======  ==========================================
 what                                       status  code
 =========================================  ======  ==========================================
-no ``Authorization`` header                403     ``MissingAuthenticationTokenException``
-a garbled header, ``Host`` not signed,     403     ``IncompleteSignatureException``
+no ``Authorization`` header                400     ``MissingAuthenticationTokenException``
+a garbled header, ``Host`` not signed,     400     ``IncompleteSignatureException``
 no or bad ``X-Amz-Date``
-an access key we do not know               403     ``UnrecognizedClientException``
-wrong signature, scope or payload hash,    403     ``InvalidSignatureException``
-signed more than 5 minutes from our clock
+an access key we do not know               400     ``UnrecognizedClientException``
+wrong signature, scope, region or payload  400     ``InvalidSignatureException``
+hash, signed more than 5 minutes from our
+clock
 =========================================  ======  ==========================================
+
+No message quotes the secret key, the signature or an unparsed ``Authorization`` value.
 
 Session tokens are signed over but not validated (the emulator issues none). Headers that
 botocore never signs (``User-Agent``, ``Connection``, ...) are left out of the
@@ -24,7 +29,8 @@ recomputation, so a client that signs them is refused.
 By default the emulator accepts the AWS documentation's public example keys, kept as data
 in the bundled fixtures' ``credentials/example.json`` (data shipped with the cassettes,
 never a literal in the package's code);
-``PERSONALIZE_LITE_EMULATOR_SECRET_KEY`` replaces their secret.
+``PERSONALIZE_LITE_EMULATOR_SECRET_KEY`` replaces their secret (``personalize-lite serve
+--access-key`` takes it as the secret of that key).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Final
@@ -45,6 +52,7 @@ from .._sigv4 import SERVICE, sign_headers
 
 __all__ = [
     "ALGORITHM",
+    "AUTH_STATUS",
     "MAX_SKEW",
     "SECRET_KEY_ENV",
     "AuthFailure",
@@ -55,12 +63,16 @@ __all__ = [
 ALGORITHM: Final = "AWS4-HMAC-SHA256"
 #: Environment variable that replaces the example secret key the emulator accepts.
 SECRET_KEY_ENV: Final = "PERSONALIZE_LITE_EMULATOR_SECRET_KEY"  # noqa: S105 (a variable name)
+#: The HTTP status of every authentication failure (AWS JSON 1.1 services send 400).
+AUTH_STATUS: Final = 400
 #: How far ``X-Amz-Date`` may be from the emulator's clock, as in AWS.
 MAX_SKEW: Final = timedelta(minutes=5)
 
 _EXAMPLE_FILE: Final = ("credentials", "example.json")
 _AMZ_DATE: Final = "%Y%m%dT%H%M%SZ"
 _TERMINATOR: Final = "aws4_request"
+#: A scope's region is quoted back only when it looks like one (never a signature's 64 hex).
+_REGION_NAME: Final = re.compile(r"[a-z0-9-]{1,32}", re.ASCII)
 #: Recomputed from the request itself (and the scope), never copied from the signed list.
 _REGENERATED: Final = frozenset({"x-amz-date", "x-amz-security-token"})
 
@@ -97,11 +109,11 @@ class _Authorization:
 
 
 def _incomplete(message: str) -> AuthFailure:
-    return AuthFailure(status=403, code="IncompleteSignatureException", message=message)
+    return AuthFailure(status=AUTH_STATUS, code="IncompleteSignatureException", message=message)
 
 
 def _invalid(message: str) -> AuthFailure:
-    return AuthFailure(status=403, code="InvalidSignatureException", message=message)
+    return AuthFailure(status=AUTH_STATUS, code="InvalidSignatureException", message=message)
 
 
 _MISMATCH: Final = _invalid(
@@ -118,7 +130,8 @@ def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
 def _parse(value: str) -> _Authorization | AuthFailure:
     algorithm, _, rest = value.strip().partition(" ")
     if algorithm != ALGORITHM:
-        return _incomplete(f"Unsupported AWS 'algorithm': '{algorithm}' (expected {ALGORITHM}).")
+        # AWS quotes the word it found; it may be a bearer token, so it is not quoted here.
+        return _incomplete(f"Unsupported AWS 'algorithm' (expected {ALGORITHM}).")
     params: dict[str, str] = {}
     for part in rest.split(","):
         name, sep, param = part.strip().partition("=")
@@ -132,17 +145,15 @@ def _parse(value: str) -> _Authorization | AuthFailure:
     scope = params["Credential"].split("/")
     if len(scope) != 5 or not all(scope):
         return _incomplete(
+            # AWS quotes what it got; without a comma, that runs into the signature.
             "Credential must have exactly 5 slash-delimited elements, "
-            f"e.g. keyid/date/region/service/term, got '{params['Credential']}'"
+            "e.g. keyid/date/region/service/term"
         )
     if scope[4] != _TERMINATOR:
-        return _incomplete(
-            f"Credential should be scoped with a valid terminator: '{_TERMINATOR}', "
-            f"not '{scope[4]}'."
-        )
+        return _incomplete(f"Credential should be scoped with a valid terminator: '{_TERMINATOR}'.")
     signed = tuple(name.strip().lower() for name in params["SignedHeaders"].split(";"))
     if not all(signed):
-        return _incomplete(f"Invalid SignedHeaders: '{params['SignedHeaders']}'.")
+        return _incomplete("Invalid SignedHeaders.")
     return _Authorization(
         access_key_id=scope[0],
         date=scope[1],
@@ -161,14 +172,16 @@ def check_signature(
     body: bytes,
     secrets: Mapping[str, str],
     now: datetime,
+    region: str | None = None,
 ) -> AuthFailure | None:
     """None when the request is signed, by a key in ``secrets`` (access key id to secret
-    key), over exactly what was received; else why not. ``now`` is aware."""
+    key), over exactly what was received, for ``region`` if given; else why not. ``now``
+    is aware."""
     now = now.astimezone(timezone.utc)
     authorization = _header(headers, "authorization")
     if authorization is None:
         return AuthFailure(
-            status=403,
+            status=AUTH_STATUS,
             code="MissingAuthenticationTokenException",
             message="Missing Authentication Token",
         )
@@ -189,12 +202,15 @@ def check_signature(
     secret = secrets.get(parsed.access_key_id)
     if secret is None:
         return AuthFailure(
-            status=403,
+            status=AUTH_STATUS,
             code="UnrecognizedClientException",
             message="The security token included in the request is invalid.",
         )
     if parsed.service != SERVICE:
         return _invalid(f"Credential should be scoped to correct service: '{SERVICE}'. ")
+    if region is not None and parsed.region != region:
+        shown = parsed.region if _REGION_NAME.fullmatch(parsed.region) else "(not shown)"
+        return _invalid(f"Credential should be scoped to a valid region, not '{shown}'. ")
     if parsed.date != amz_date[:8]:
         return _invalid(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
@@ -217,20 +233,23 @@ def check_signature(
         )
     except ParamValidationError:
         return _MISMATCH  # a token no signer could have produced
-    recomputed = sign_headers(
-        method=method,
-        url=f"http://{_header(headers, 'host') or ''}{path}",
-        headers=[
-            (name, value)
-            for name, value in headers
-            if name.lower() in parsed.signed_headers and name.lower() not in _REGENERATED
-        ],
-        body=body,
-        credentials=credentials,
-        region=parsed.region,
-        now=signed_at,
-        service=parsed.service,
-    )
+    try:
+        recomputed = sign_headers(
+            method=method,
+            url=f"http://{_header(headers, 'host') or ''}{path}",
+            headers=[
+                (name, value)
+                for name, value in headers
+                if name.lower() in parsed.signed_headers and name.lower() not in _REGENERATED
+            ],
+            body=body,
+            credentials=credentials,
+            region=parsed.region,
+            now=signed_at,
+            service=parsed.service,
+        )
+    except ValueError:  # a Host or path no URL can hold: nothing can have been signed over it
+        return _MISMATCH
     expected = (_header(recomputed, "authorization") or "").rpartition("Signature=")[2]
     if not hmac.compare_digest(expected.encode(), parsed.signature.encode("utf-8", "replace")):
         return _MISMATCH

@@ -4,38 +4,89 @@ Any client can talk to it (ours, boto3, the AWS CLI) with ``--endpoint-url``. It
 a loopback address only (127.0.0.0/8 or ::1). An unknown ARN gets
 ``ResourceNotFoundException`` (400) and anything that is not ``POST /`` with the
 DescribeBatchInferenceJob target gets ``UnknownOperationException`` (400), both framed
-as JSON 1.1 errors.
+as JSON 1.1 errors (``{"__type": ..., "message": ...}``, ``x-amzn-RequestId``,
+``x-amzn-ErrorType``).
 
 Signatures are not checked unless ``credentials`` (access key id to secret key) is
 given: then every request must be SigV4-signed by one of those keys, as AWS would insist
 (see :mod:`._emulator`). ``personalize-lite serve`` runs it that way.
+
+Whatever arrives, the answer is an HTTP reply or a closed connection, never a traceback:
+a request that cannot be framed (request line, headers, ``Host``, ``Content-Length``)
+gets a JSON 1.1 error and the connection is closed; a body that is not a UTF-8 JSON
+object gets ``SerializationException``. Request heads, bodies, idle time and the number
+of connections served at once are bounded (the ``MAX_*`` and ``IDLE_TIMEOUT`` values).
 """
 
 from __future__ import annotations
 
+import contextlib
+import http.client
+import io
 import ipaddress
 import json
+import re
 import socket
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from email.utils import formatdate
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
-from urllib.parse import urlsplit
+from typing import Any, Final
 
 from ._cassette import Cassette, RecordedResponse, load_cassettes, match_key
 from ._emulator import check_signature
 
-__all__ = ["FixtureServer", "default_fixtures", "loopback_host"]
+__all__ = [
+    "IDLE_TIMEOUT",
+    "MAX_BODY",
+    "MAX_CONNECTIONS",
+    "MAX_HEAD",
+    "MAX_HEADERS",
+    "MAX_REQUEST_LINE",
+    "FixtureServer",
+    "default_fixtures",
+    "loopback_host",
+]
 
-_TARGET = "AmazonPersonalize.DescribeBatchInferenceJob"
-_MAX_BODY = 1 << 20
-_JSON_1_1 = "application/x-amz-json-1.1"
+_TARGET: Final = "AmazonPersonalize.DescribeBatchInferenceJob"
+_JSON_1_1: Final = "application/x-amz-json-1.1"
+#: Largest request body accepted (413 beyond).
+MAX_BODY: Final = 1 << 20
+#: Longest request line (414 beyond).
+MAX_REQUEST_LINE: Final = 8 << 10
+#: Request line and headers together (431 beyond).
+MAX_HEAD: Final = 64 << 10
+#: Header fields in one request (431 beyond; http.client's own limit).
+MAX_HEADERS: Final = http.client._MAXHEADERS  # type: ignore[attr-defined]
+#: Seconds a connection may stay silent (between requests or within one) before it is closed.
+IDLE_TIMEOUT: Final = 10.0
+#: Connections served at once; one more is answered 503 and closed at once.
+MAX_CONNECTIONS: Final = 64
+#: Seconds spent reading what a client still sends once its connection is being closed.
+_LINGER: Final = 0.2
+
+_DIGITS: Final = re.compile(r"[0-9]+", re.ASCII)
+#: ``Host``: a bracketed IPv6 literal or a registered name / IPv4, and an optional port.
+_HOST: Final = re.compile(
+    r"(?:\[(?P<ipv6>[0-9A-Fa-f:.]+)\]|[A-Za-z0-9._~-]+)(?::(?P<port>[0-9]{1,5}))?", re.ASCII
+)
+#: ``__type`` of the errors http.server itself raises while framing a request.
+_FRAMING_CODES: Final = {
+    400: "BadRequestException",
+    411: "LengthRequiredException",
+    413: "RequestEntityTooLargeException",
+    414: "RequestURITooLongException",
+    431: "RequestHeaderFieldsTooLargeException",
+    505: "HTTPVersionNotSupportedException",
+}
 
 
 def _utc_now() -> datetime:
@@ -60,12 +111,65 @@ def loopback_host(host: str) -> str:
     return str(address)
 
 
+def _valid_host(value: str) -> bool:
+    """A ``Host`` value a URL can be built from: a name or an address, a port up to 65535."""
+    found = _HOST.fullmatch(value)
+    if found is None:
+        return False
+    if found.group("ipv6") is not None:
+        try:
+            ipaddress.IPv6Address(found.group("ipv6"))
+        except ValueError:
+            return False
+    return found.group("port") is None or int(found.group("port")) <= 65535
+
+
+def _error(status: int, code: str, message: str) -> RecordedResponse:
+    """A JSON 1.1 error as AWS frames it."""
+    return RecordedResponse(
+        status=status,
+        headers={"Content-Type": _JSON_1_1, "x-amzn-ErrorType": code},
+        body=json.dumps({"__type": code, "message": message}),
+    )
+
+
+class _HeadReader(io.BufferedIOBase):
+    """The connection's reader with a byte budget for each request's head: a ``readline``
+    beyond :data:`MAX_HEAD` raises ``LineTooLong``, which http.server answers with 431."""
+
+    def __init__(self, raw: io.BufferedIOBase) -> None:
+        super().__init__()
+        self._raw = raw
+        self.left = MAX_HEAD
+
+    def readline(self, size: int | None = -1, /) -> bytes:
+        want = self.left + 1 if size is None or size < 0 else min(size, self.left + 1)
+        line = self._raw.readline(want)
+        self.left -= len(line)
+        if self.left < 0:
+            raise http.client.LineTooLong(f"request head beyond {MAX_HEAD} bytes")
+        return line
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        return self._raw.read(size)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
     # A reply is two writes (head, body): with Nagle's algorithm and the client's delayed
     # ACK, every keep-alive exchange would stall ~40 ms on loopback.
     disable_nagle_algorithm = True
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.idle_timeout)  # every read and write
+        self._reader = _HeadReader(self.rfile)
+        self.rfile = self._reader
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the server is for tests and demos."""
@@ -77,15 +181,86 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.clock().timestamp() if timestamp is None else timestamp, usegmt=True
         )
 
-    def do_POST(self) -> None:
+    def handle_one_request(self) -> None:
+        """http.server's loop step, with our bounds, and every method served by
+        :meth:`_serve` (an unknown one is an unknown operation, not a 501)."""
+        self._reader.left = MAX_HEAD
+        self._replied = False
+        try:
+            self.raw_requestline = self._reader.readline(MAX_REQUEST_LINE + 1)
+            if not self.raw_requestline:
+                self.close_connection = True
+                return
+            if len(self.raw_requestline) > MAX_REQUEST_LINE:
+                self.requestline = self.command = ""
+                self.request_version = self.default_request_version
+                self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
+                return
+            if not self.parse_request():
+                return  # http.server has answered, through send_error
+            self._serve()
+            self.wfile.flush()
+        except (TimeoutError, ConnectionError):
+            self.close_connection = True  # silent for IDLE_TIMEOUT, or gone: drop it
+        except Exception:
+            self.close_connection = True
+            if not self._replied:  # a bug of ours: say so, then let handle_error print it
+                self._reply(_error(500, "InternalFailure", "the emulator failed"))
+            raise
+
+    def send_error(
+        self,
+        code: int,
+        message: str | None = None,
+        explain: str | None = None,  # noqa: ARG002 (http.server's HTML detail: not sent)
+    ) -> None:
+        """http.server's own refusals (request line, version, headers), as JSON 1.1
+        errors; the connection is closed after them."""
+        self.close_connection = True
+        phrase = message or HTTPStatus(code).phrase
+        self._reply(_error(code, _FRAMING_CODES.get(code, "BadRequestException"), phrase))
+
+    def _serve(self) -> None:
         body = self._read_body()
         if body is None:
             return
-        if self.command != "POST" or urlsplit(self.path).path != "/":
-            self._reply_error(
+        hosts = self.headers.get_all("Host") or []
+        if len(hosts) != 1 or not _valid_host(hosts[0]):
+            self.close_connection = True
+            self._reply(_error(400, "BadRequestException", "one valid Host header is required"))
+            return
+        self._reply(self._answer(body))
+
+    def _read_body(self) -> bytes | None:
+        """The request body, or None once the connection is to be closed (an error has
+        been sent, or the client left mid-body): what is left of the request cannot be
+        told from the next one."""
+        if self.headers.get_all("Transfer-Encoding"):
+            self.send_error(411, "a Content-Length is required (no Transfer-Encoding)")
+            return None
+        values = {value.strip() for value in self.headers.get_all("Content-Length") or []}
+        if len(values) > 1 or not all(_DIGITS.fullmatch(value) for value in values):
+            self.send_error(400, "invalid Content-Length")
+            return None
+        digits = (values.pop() if values else "0").lstrip("0") or "0"
+        if len(digits) > len(str(MAX_BODY)) or int(digits) > MAX_BODY:
+            self.send_error(413, f"request body beyond {MAX_BODY} bytes")
+            return None
+        length = int(digits)
+        body = self.rfile.read(length)
+        if len(body) < length:
+            self.close_connection = True
+            return None
+        return body
+
+    def _answer(self, body: bytes) -> RecordedResponse:
+        """The reply to a well-framed request: route, signature, target, then the
+        operation."""
+        # Not urlsplit: an absolute-form target ("http://[x/") would make it raise.
+        if self.command != "POST" or self.path.partition("?")[0] != "/":
+            return _error(
                 400, "UnknownOperationException", f"{self.command} {self.path} is not an operation"
             )
-            return
         headers = list(self.headers.items())
         if self.server.secrets is not None:
             failure = check_signature(
@@ -95,46 +270,21 @@ class _Handler(BaseHTTPRequestHandler):
                 body=body,
                 secrets=self.server.secrets,
                 now=self.server.clock(),
+                region=self.server.region,
             )
             if failure is not None:
-                self._reply_error(failure.status, failure.code, failure.message)
-                return
+                return _error(failure.status, failure.code, failure.message)
         if self.headers.get("X-Amz-Target") != _TARGET:
-            self._reply_error(400, "UnknownOperationException", "only DescribeBatchInferenceJob")
-            return
-        key = match_key("POST", dict(headers), body)
-        for cassette in self.server.cassettes:
-            recorded = cassette.next_response(key)
-            if recorded is not None:
-                self._reply(recorded)
-                return
-        try:
-            arn = json.loads(body).get("batchInferenceJobArn", "?")
-        except (ValueError, AttributeError):
-            arn = "?"
-        self._reply_error(
-            400, "ResourceNotFoundException", f"Could not find batch inference job: {arn}"
-        )
-
-    # Every other method is an unknown operation, answered in JSON 1.1 like the rest.
-    do_GET = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = do_POST
-
-    def _read_body(self) -> bytes | None:
-        """The request body, or None once an error has been sent (the connection is then
-        closed: what is left of the request cannot be told from the next one)."""
-        raw = self.headers.get("Content-Length") or "0"
-        length = int(raw) if raw.isdigit() else -1
-        if length < 0 or "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            self.close_connection = True
-            self._reply_error(411, "LengthRequiredException", "a valid Content-Length is required")
-            return None
-        if length > _MAX_BODY:
-            self.close_connection = True
-            self._reply_error(413, "RequestEntityTooLargeException", "request too large")
-            return None
-        return self.rfile.read(length)
+            return _error(400, "UnknownOperationException", "only DescribeBatchInferenceJob")
+        payload = _decode(body)
+        if not isinstance(payload, dict):
+            return _error(400, "SerializationException", "the body must be a UTF-8 JSON object")
+        return self.server.describe(payload, match_key("POST", dict(headers), body))
 
     def _reply(self, recorded: RecordedResponse) -> None:
+        self._replied = True
+        if self.request_version == "HTTP/0.9":  # http.server would send a bare body
+            self.request_version = "HTTP/1.0"
         data = recorded.body.encode("utf-8")
         self.send_response(recorded.status)
         sent = {k.lower() for k in recorded.headers}
@@ -150,14 +300,14 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
-    def _reply_error(self, status: int, code: str, message: str) -> None:
-        self._reply(
-            RecordedResponse(
-                status=status,
-                headers={"Content-Type": _JSON_1_1},
-                body=json.dumps({"__type": code, "message": message}),
-            )
-        )
+
+def _decode(body: bytes) -> Any:
+    """The JSON document in ``body``, or None if it is not UTF-8 JSON (or nests deeper
+    than the parser's recursion limit)."""
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
 
 
 class _Server(ThreadingHTTPServer):
@@ -165,11 +315,82 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128  # many clients connecting at once must not wait on the backlog
     cassettes: list[Cassette]
     secrets: Mapping[str, str] | None
+    region: str | None
     clock: Callable[[], datetime]
+    idle_timeout: float
+    slots: threading.BoundedSemaphore
+
+    def describe(self, payload: dict[str, Any], key: tuple[str, str, str]) -> RecordedResponse:
+        """DescribeBatchInferenceJob: the next recorded answer for this request."""
+        arn = payload.get("batchInferenceJobArn")
+        if not isinstance(arn, str):
+            return _error(
+                400,
+                "ValidationException",
+                "1 validation error detected: Value null at 'batchInferenceJobArn' failed "
+                "to satisfy constraint: Member must not be null",
+            )
+        for cassette in self.cassettes:
+            recorded = cassette.next_response(key)
+            if recorded is not None:
+                return recorded
+        return _error(
+            400, "ResourceNotFoundException", f"Could not find batch inference job: {arn}"
+        )
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """A thread per connection, up to ``slots``; beyond, 503 and close at once."""
+        if not self.slots.acquire(blocking=False):
+            self._refuse(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def _refuse(self, request: socket.socket) -> None:
+        body = json.dumps(
+            {"__type": "ServiceUnavailableException", "message": "too many connections"}
+        ).encode()
+        head = (
+            "HTTP/1.1 503 Service Unavailable\r\n"
+            f"Date: {formatdate(self.clock().timestamp(), usegmt=True)}\r\n"
+            f"Content-Type: {_JSON_1_1}\r\n"
+            "x-amzn-ErrorType: ServiceUnavailableException\r\n"
+            f"x-amzn-RequestId: {uuid.uuid4()}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
+        with contextlib.suppress(OSError):  # the client may be gone already
+            request.settimeout(0.5)
+            request.sendall(head.encode("ascii") + body)
+        super().shutdown_request(request)  # no lingering: this runs in the accept loop
+
+    def shutdown_request(self, request: Any) -> None:
+        """Close a handled connection after a bounded lingering close: closing a socket
+        with unread bytes sends a reset, which can destroy the error reply just written
+        (to a request whose rest was never read) before the client reads it."""
+        with contextlib.suppress(OSError):
+            request.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + _LINGER
+            drained = 0
+            while drained < MAX_HEAD + MAX_BODY and (left := deadline - time.monotonic()) > 0:
+                request.settimeout(left)
+                chunk = request.recv(1 << 16)
+                if not chunk:
+                    break
+                drained += len(chunk)
+        self.close_request(request)
 
     def handle_error(self, request: object, client_address: object) -> None:
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return  # the client went away: nothing to report
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return  # the client went away or went silent: nothing to report
         super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
@@ -184,8 +405,11 @@ class FixtureServer:
 
     ``paths`` are cassette files, directories of them, or loaded :class:`Cassette` objects.
     ``credentials`` (access key id to secret key) turns SigV4 checking on: requests must
-    be signed by one of those keys. ``clock`` (aware datetimes) is the server's time, used
-    for the signing-time check and the ``Date`` header. ``host`` must be loopback.
+    be signed by one of those keys, and for ``region`` when it is given (any region
+    otherwise). ``idle_timeout`` (seconds) closes a silent connection; at most
+    ``max_connections`` are served at once, one more gets 503 and is closed. ``clock``
+    (aware datetimes) is the server's time, used for the signing-time check and the
+    ``Date`` header. ``host`` must be loopback.
     """
 
     def __init__(
@@ -195,7 +419,10 @@ class FixtureServer:
         port: int = 0,
         host: str = "127.0.0.1",
         credentials: Mapping[str, str] | None = None,
+        region: str | None = None,
         clock: Callable[[], datetime] | None = None,
+        idle_timeout: float = IDLE_TIMEOUT,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         address = loopback_host(host)
         cassettes: list[Cassette] = []
@@ -205,11 +432,18 @@ class FixtureServer:
             isinstance(k, str) and k and isinstance(v, str) and v for k, v in credentials.items()
         ):
             raise ValueError("credentials must map non-empty access key ids to secret keys")
+        if not idle_timeout > 0:
+            raise ValueError(f"idle_timeout must be positive, not {idle_timeout!r}")
+        if max_connections < 1:
+            raise ValueError(f"max_connections must be at least 1, not {max_connections!r}")
         server_class = _Server6 if ":" in address else _Server
         self._httpd = server_class((address, port), _Handler)
         self._httpd.cassettes = cassettes
         self._httpd.secrets = None if credentials is None else dict(credentials)
+        self._httpd.region = region
         self._httpd.clock = clock or _utc_now
+        self._httpd.idle_timeout = idle_timeout
+        self._httpd.slots = threading.BoundedSemaphore(max_connections)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
