@@ -67,8 +67,12 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
     """Amazon Personalize DescribeBatchInferenceJob, for asyncio and trio.
 
     Takes the same keywords as :class:`PersonalizeClient` (``http_client`` is an
-    ``httpx.AsyncClient``; ``sleep`` an async callable). Configuration (the AWS files)
-    is read in a worker thread on first use, so the event loop never blocks.
+    ``httpx.AsyncClient``; ``sleep`` an async callable), ``max_response_bytes`` and
+    ``attempt_timeout`` included. Here the attempt deadline cancels the whole exchange
+    (connect, send, headers, body) on time, on asyncio and trio; it runs on the event
+    loop's clock, while the between-chunk check uses the injectable one. Configuration
+    (the AWS files) is read in a worker thread on first use, so the event loop never
+    blocks.
     """
 
     _http_client_type = httpx.AsyncClient

@@ -303,17 +303,22 @@ def _step_timeout(step: Send, timeout: httpx.Timeout) -> httpx.Timeout:
 
 
 def build_request(
-    client: httpx.Client | httpx.AsyncClient, step: Send, timeout: httpx.Timeout
+    client: httpx.Client | httpx.AsyncClient,
+    step: Send,
+    timeout: httpx.Timeout,
+    *,
+    seconds: float | None = None,
 ) -> httpx.Request:
-    """The httpx request for a Send step; the step's own timeout wins over ``timeout``.
-    It carries ``Accept-Encoding: identity`` (not signed: added after signing)."""
+    """The httpx request for a Send step; the step's own timeout wins over ``timeout``,
+    and no phase exceeds the attempt's ``seconds``. It carries ``Accept-Encoding:
+    identity`` (not signed: added after signing, as urllib3 adds it for botocore)."""
     request = step.request
     return client.build_request(
         request.method,
         _url(request.url),
         headers=[*request.headers, _NO_COMPRESSION],
         content=request.body,
-        timeout=_step_timeout(step, timeout),
+        timeout=_clamped(_step_timeout(step, timeout), seconds),
     )
 
 
@@ -425,7 +430,8 @@ class Exchange:
         effective = _step_timeout(step, timeout)
         seconds = attempt_seconds(effective)
         if attempt_timeout is not None:
-            # The client's explicit deadline; a step's own (shorter) timeout keeps its own.
+            # The client's explicit deadline; a request with a timeout of its own (the
+            # credential providers') keeps the shorter of the two.
             seconds = (
                 attempt_timeout
                 if step.timeout is None or seconds is None
@@ -441,13 +447,7 @@ class Exchange:
         self._failure: PersonalizeError | httpx.DecodingError | None = None
         self._layers: list[_Inflater] = []
         self._response: httpx.Response | None = None
-        self.request = client.build_request(
-            step.request.method,
-            _url(step.request.url),
-            headers=[*step.request.headers, _NO_COMPRESSION],
-            content=step.request.body,
-            timeout=_clamped(effective, seconds),
-        )
+        self.request = build_request(client, step, timeout, seconds=seconds)
 
     def timed_out(self) -> ReadTimeoutError:
         return ReadTimeoutError(
