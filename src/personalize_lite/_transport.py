@@ -311,7 +311,7 @@ def build_request(
 ) -> httpx.Request:
     """The httpx request for a Send step; the step's own timeout wins over ``timeout``,
     and no phase exceeds the attempt's ``seconds``. It carries ``Accept-Encoding:
-    identity`` (not signed: added after signing, as urllib3 adds it for botocore)."""
+    identity`` (not signed: added after signing)."""
     request = step.request
     return client.build_request(
         request.method,
