@@ -16,7 +16,9 @@ so the delays after attempts 1 and 2 are 0.5 s and 1.0 s. Every async test body 
 
 Beyond the issue's list: a connect timeout, malformed HTTP (which found the aiohttp escape
 fixed in ``_transport._aiohttp_error`` and the async driver), a borrowed client that follows
-redirects, and a slow drip (``timeout`` bounds each read, not an attempt).
+redirects, and a slow drip within the attempt deadline. Then the bounded replies (issue 11
+§3, 14.2): an endless body and a gzip bomb cut at ``max_response_bytes``, a drip cut at
+the attempt deadline, a credential request bounded by its own deadline.
 RELIABILITY.md ("Faults") tabulates the behaviour and measured times.
 
 Run: ``.venv/bin/python -m pytest -q -W error tests/test_faults.py -p no:randomly``.
@@ -1036,6 +1038,8 @@ DEADLINE = 2 * TIMEOUT
 #: The cap tests read 16 MiB under tracemalloc on a shared 2-core machine: once over
 #: 1 s (the default deadline here), so they get a deadline that only a hang reaches.
 CAP_OPTIONS: dict[str, Any] = {"attempt_timeout": HANG}
+#: Their time bound: typically 0.02-0.2 s, 1.5 s seen over aiohttp on a loaded machine.
+CAP_SECONDS = 10.0
 
 
 @functools.cache
@@ -1083,7 +1087,7 @@ async def test_endless_body_is_cut_at_the_cap(
     assert len(server.requests) == 1
     assert out.slept == []
     assert peak < _PEAK, f"{peak / _MIB:.1f} MiB"
-    assert out.elapsed < bound(1)
+    assert out.elapsed < CAP_SECONDS, f"{out.elapsed:.2f} s"
     figure("endless-body", driver, out, peak)
 
 
@@ -1104,7 +1108,7 @@ async def test_gzip_bomb_is_cut_at_the_cap_counting_decoded_bytes(
     assert server.requests[0].headers["accept-encoding"] == "identity"
     assert len(server.requests) == 1
     assert peak < _PEAK, f"{peak / _MIB:.1f} MiB"
-    assert out.elapsed < bound(1)
+    assert out.elapsed < CAP_SECONDS, f"{out.elapsed:.2f} s"
     figure("gzip-bomb", driver, out, peak)
 
 

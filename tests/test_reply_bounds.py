@@ -263,15 +263,16 @@ def exchange(monotonic: Callable[[], float], **kwargs: Any) -> Exchange:
 
 
 def test_the_deadline_is_checked_with_the_injected_clock_between_chunks() -> None:
-    ticks = Ticks(0.5)  # built at 0.5: the 2 s deadline passes at the 4th check
+    ticks = Ticks(0.5)  # built at 0.5: the 2 s deadline is 2.5
     ex = exchange(ticks)
     assert ex.seconds == 2.0
-    assert ex.start(httpx.Response(200, stream=httpx.ByteStream(b"")))  # 1.0
-    assert ex.feed(b"a")  # 1.5
-    assert ex.feed(b"b")  # 2.0
-    assert ex.feed(b"c")  # 2.5: exactly at the deadline is still on time
-    assert not ex.feed(b"d")  # 3.0: late
-    assert not ex.feed(b"e")  # stays stopped
+    assert ex.start(streamed(b""))  # the head: no clock read (nothing is lost yet)
+    assert ex.feed(b"a")  # 1.0
+    assert ex.feed(b"b")  # 1.5
+    assert ex.feed(b"c")  # 2.0
+    assert ex.feed(b"d")  # 2.5: exactly at the deadline is still on time
+    assert not ex.feed(b"e")  # 3.0: late
+    assert not ex.feed(b"f")  # stays stopped
     with pytest.raises(ReadTimeoutError, match=r"attempt deadline \(2 s, attempt_timeout\)"):
         ex.finish()
 

@@ -412,9 +412,11 @@ class Exchange:
       in plain synchronous code, never more than ``_INFLATE_STEP`` bytes per step;
     * the attempt's deadline: :attr:`seconds` (the client's ``attempt_timeout``, or
       :func:`attempt_seconds` of the request's timeout, whichever is shorter), checked
-      with ``monotonic`` between chunks. The async driver also cancels the whole
-      exchange at that deadline; the sync one cannot interrupt a blocked read, which the
-      read timeout bounds.
+      with ``monotonic`` after every body chunk: only while more is to come, so a reply
+      already complete is never thrown away (and an injected clock that jumps while the
+      transport serves a whole reply, as a cassette replay's does, stops nothing). The
+      async driver also cancels the whole exchange at that deadline; the sync one cannot
+      interrupt a blocked read, which the read timeout bounds.
     """
 
     def __init__(
@@ -472,7 +474,6 @@ class Exchange:
         """Check the head of the reply (raising at once if it is refused). True: read its
         body and :meth:`feed` it; False: the transport already read it."""
         self._response = response
-        self._check_deadline()
         length = response.headers.get("content-length", "")
         if length.isdigit() and int(length) > self._max_bytes:
             raise self._too_large(f"Content-Length: {int(length)}")
