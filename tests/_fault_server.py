@@ -21,6 +21,7 @@ Actions:
   line, or after the headers;
 * :class:`Raw` -- bytes as they are, then a normal close (malformed HTTP);
 * :class:`Drip` -- a reply whose body arrives in pieces, slowly;
+* :class:`Endless` -- a chunked body that never ends, fast or dripping;
 * :class:`Silent` -- accept, read the request, and never answer.
 
 Every wait is cut short when the server closes, so no thread outlives its test.
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Final
 
-__all__ = ["Action", "Drip", "FaultServer", "Raw", "Reply", "Reset", "Seen", "Silent"]
+__all__ = ["Action", "Drip", "Endless", "FaultServer", "Raw", "Reply", "Reset", "Seen", "Silent"]
 
 #: The longest a handler waits for a request to arrive, or for a send to drain.
 _IO_LIMIT: Final = 10.0
@@ -115,7 +116,27 @@ class Silent:
     (or the server closes)."""
 
 
-Action = Reply | Reset | Raw | Drip | Silent
+@dataclass(frozen=True)
+class Endless:
+    """A ``status`` reply whose chunked body never ends: ``chunk`` again and again,
+    ``interval`` seconds apart (0: as fast as the client reads), until the client goes
+    away or the server closes. ``headers`` are added to the head."""
+
+    chunk: bytes
+    interval: float = 0.0
+    status: int = 200
+    headers: Sequence[tuple[str, str]] = ()
+
+    def head(self) -> bytes:
+        lines = [f"HTTP/1.1 {self.status} {_reason(self.status)}", "Transfer-Encoding: chunked"]
+        lines += [f"{name}: {value}" for name, value in self.headers]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    def frame(self) -> bytes:
+        return f"{len(self.chunk):x}\r\n".encode() + self.chunk + b"\r\n"
+
+
+Action = Reply | Reset | Raw | Drip | Silent | Endless
 
 
 def _reason(status: int) -> str:
@@ -229,6 +250,8 @@ class FaultServer:
                 self._drip(conn, action)
             elif isinstance(action, Reset):
                 self._reset(conn, action)
+            elif isinstance(action, Endless):
+                self._endless(conn, action)
             else:
                 self._hold(conn)
         except OSError:  # the client went away first: nothing to do
@@ -292,6 +315,16 @@ class FaultServer:
         with contextlib.suppress(OSError):
             conn.shutdown(socket.SHUT_WR)
         self._drain(conn)
+
+    def _endless(self, conn: socket.socket, endless: Endless) -> None:
+        """Until the client stops reading (sendall then fails, or times out) or we close."""
+        frame = endless.frame()
+        conn.settimeout(_IO_LIMIT)
+        conn.sendall(endless.head())
+        while not self._stop.is_set():
+            if endless.interval and self._stop.wait(endless.interval):
+                return
+            conn.sendall(frame)
 
     def _reset(self, conn: socket.socket, reset: Reset) -> None:
         if reset.sent:

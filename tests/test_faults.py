@@ -16,7 +16,9 @@ so the delays after attempts 1 and 2 are 0.5 s and 1.0 s. Every async test body 
 
 Beyond the issue's list: a connect timeout, malformed HTTP (which found the aiohttp escape
 fixed in ``_transport._aiohttp_error`` and the async driver), a borrowed client that follows
-redirects, and a slow drip (``timeout`` bounds each read, not an attempt).
+redirects, and a slow drip within the attempt deadline. Then the bounded replies: an
+endless body and a gzip bomb cut at ``max_response_bytes``, a drip cut at the attempt
+deadline, a credential request bounded by its own deadline.
 docs/reliability.md ("Faults") tabulates the behaviour and measured times.
 
 Run: ``.venv/bin/python -m pytest -q -W error tests/test_faults.py -p no:randomly``.
@@ -24,7 +26,9 @@ Run: ``.venv/bin/python -m pytest -q -W error tests/test_faults.py -p no:randoml
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
 import gc
 import gzip
 import json
@@ -33,8 +37,10 @@ import ssl
 import sys
 import time
 import traceback
+import tracemalloc
 import warnings
-from collections.abc import Callable, Iterator
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -53,6 +59,7 @@ from personalize_lite import (
     BatchInferenceJob,
     ConnectionClosedError,
     ConnectTimeoutError,
+    CredentialRetrievalError,
     Credentials,
     EndpointConnectionError,
     InvalidSignatureException,
@@ -63,10 +70,25 @@ from personalize_lite import (
     ReadTimeoutError,
     RedirectError,
     ResponseParseError,
+    ResponseTooLargeError,
     RetryConfig,
     ThrottlingException,
 )
-from tests._fault_server import Action, Drip, FaultServer, Raw, Reply, Reset, Seen, Silent
+from personalize_lite._container import ContainerProvider
+from personalize_lite._steps import Plan
+from tests._drive import async_runner, sync_runner
+from tests._fault_server import (
+    Action,
+    Drip,
+    Endless,
+    FaultServer,
+    Raw,
+    Reply,
+    Reset,
+    Seen,
+    Silent,
+)
+from tests._metadata_server import make_ctx
 
 pytestmark = pytest.mark.anyio
 
@@ -196,6 +218,7 @@ class Caller:
         max_backoff: float = 20.0,
         real_sleep: bool = False,
         borrow_following: bool = False,
+        options: dict[str, Any] | None = None,
     ) -> None:
         self.driver = driver
         self.real_sleep = real_sleep
@@ -209,6 +232,7 @@ class Caller:
             "timeout": TIMEOUT,
             "retry": RetryConfig(max_attempts=attempts, max_backoff=max_backoff),
             "jitter": lambda: JITTER,
+            **(options or {}),
         }
         self._sync: PersonalizeClient | None = None
         self._async: AsyncPersonalizeClient | None = None
@@ -454,12 +478,13 @@ async def test_slow_but_within_the_timeout_succeeds(
     assert out.elapsed < bound(1)
 
 
-async def test_slow_drip_is_bounded_per_read_not_per_attempt(
+async def test_slow_drip_within_the_attempt_deadline_succeeds(
     driver: str, aws_env: dict[str, str], serve: Callable[..., FaultServer]
 ) -> None:
     """A body dripping in, each gap under the read timeout: the call succeeds, after more
-    than the timeout. ``timeout`` bounds each connect, read and write, not an attempt (as
-    in httpx, aiohttp and botocore): a drip can stretch an attempt to gaps x pieces."""
+    than the timeout. ``timeout`` bounds each connect, read and write; the attempt as a
+    whole is bounded by ``attempt_timeout`` (default 2 x timeout = 1 s here), which this
+    drip (4 x 0.15 s) stays within. Past it: test_endless_drip_is_cut_at_the_deadline."""
     pieces, interval = 4, TIMEOUT * 0.3
     server = serve(Drip(Reply(200, JOB_BODY), pieces=pieces, interval=interval))
     with anyio.fail_after(guard(1) + pieces * interval):
@@ -794,11 +819,12 @@ GZIP = [("Content-Encoding", "gzip")]
 async def test_gzip_reply_is_decoded(
     driver: str, aws_env: dict[str, str], serve: Callable[..., FaultServer]
 ) -> None:
+    """We ask for no compression (issue 14.2); a server that compresses anyway is decoded."""
     server = serve(Reply(200, gzip.compress(JOB_BODY), headers=GZIP))
     with anyio.fail_after(guard(1)):
         out = await describe_once(driver, aws_env, server.url)
     assert out.succeeded().job_name == "my-batch-job"
-    assert "gzip" in server.requests[0].headers.get("accept-encoding", "")
+    assert server.requests[0].headers["accept-encoding"] == "identity"
     assert len(server.requests) == 1
     assert out.elapsed < bound(1)
 
@@ -997,3 +1023,205 @@ async def test_far_date_on_a_200_is_ignored(
     assert len(server.requests) == 2
     assert all(_close(amz_date(seen), _now()) for seen in server.requests)
     assert first.elapsed < bound(1)
+
+
+# --------------------------------------------------------------------------- bounded replies
+# Issue 11 §3 and 14.2: a reply larger than max_response_bytes (16 MiB by default), an
+# endless body, a gzip bomb and a body dripping past the attempt deadline all end, typed,
+# in bounded time and memory. Figures are printed ("FIGURE ...") for docs/_pending.
+
+_LIMIT = 16 * _MIB
+#: Peak traced allocation growth allowed during one call (the cap is 16 MiB).
+_PEAK = 64 * _MIB
+#: The default attempt deadline with TIMEOUT = 0.5: twice the largest phase.
+DEADLINE = 2 * TIMEOUT
+#: The cap tests read 16 MiB under tracemalloc on a shared 2-core machine: once over
+#: 1 s (the default deadline here), so they get a deadline that only a hang reaches.
+CAP_OPTIONS: dict[str, Any] = {"attempt_timeout": HANG}
+#: Their time bound: typically 0.02-0.2 s, 1.5 s seen over aiohttp on a loaded machine.
+CAP_SECONDS = 10.0
+
+
+@functools.cache
+def gzip_bomb(decoded: int = 1024 * _MIB) -> bytes:
+    """``decoded`` zero bytes, gzipped (~1 MiB for 1 GiB), built 1 MiB at a time."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    block = bytes(_MIB)
+    parts = [packer.compress(block) for _ in range(decoded // _MIB)]
+    parts.append(packer.flush())
+    return b"".join(parts)
+
+
+async def measured(driver: str, call: Callable[[], Awaitable[Outcome]]) -> tuple[Outcome, int]:
+    """The outcome and the peak growth of traced memory (all threads) during ``call``."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        out = await call()
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    return out, peak
+
+
+def figure(name: str, driver: str, out: Outcome, peak: int | None = None) -> None:
+    growth = "" if peak is None else f" peak_growth_mib={peak / _MIB:.1f}"
+    print(f"FIGURE {name} driver={driver} elapsed_s={out.elapsed:.2f}{growth}")
+
+
+async def test_endless_body_is_cut_at_the_cap(
+    driver: str, aws_env: dict[str, str], serve: Callable[..., FaultServer]
+) -> None:
+    """A 200 whose chunked body never ends: reading stops past 16 MiB with
+    ResponseTooLargeError, not retried, memory bounded (was: 2.1 GiB in 11 s)."""
+    server = serve(Endless(b"x" * 65536))
+    with anyio.fail_after(guard(1)):
+        out, peak = await measured(
+            driver, lambda: describe_once(driver, aws_env, server.url, options=CAP_OPTIONS)
+        )
+    error = out.failed_with(ResponseTooLargeError)
+    assert error.limit == _LIMIT
+    assert f"max_response_bytes ({_LIMIT} bytes)" in str(error)
+    assert len(server.requests) == 1
+    assert out.slept == []
+    assert peak < _PEAK, f"{peak / _MIB:.1f} MiB"
+    assert out.elapsed < CAP_SECONDS, f"{out.elapsed:.2f} s"
+    figure("endless-body", driver, out, peak)
+
+
+async def test_gzip_bomb_is_cut_at_the_cap_counting_decoded_bytes(
+    driver: str, aws_env: dict[str, str], serve: Callable[..., FaultServer]
+) -> None:
+    """~1 MiB of gzip that inflates to 1 GiB, sent although we asked for identity: the
+    decoded bytes count, so it stops past 16 MiB decoded; never inflated whole."""
+    bomb = gzip_bomb()
+    assert len(bomb) < _LIMIT  # the raw bytes alone are well under the cap
+    server = serve(Reply(200, bomb, headers=GZIP))
+    with anyio.fail_after(guard(1)):
+        out, peak = await measured(
+            driver, lambda: describe_once(driver, aws_env, server.url, options=CAP_OPTIONS)
+        )
+    error = out.failed_with(ResponseTooLargeError)
+    assert "decoded" in str(error)
+    assert server.requests[0].headers["accept-encoding"] == "identity"
+    assert len(server.requests) == 1
+    assert peak < _PEAK, f"{peak / _MIB:.1f} MiB"
+    assert out.elapsed < CAP_SECONDS, f"{out.elapsed:.2f} s"
+    figure("gzip-bomb", driver, out, peak)
+
+
+async def test_content_length_above_the_cap_is_refused_before_reading(
+    driver: str, aws_env: dict[str, str], serve: Callable[..., FaultServer]
+) -> None:
+    """A 2 MiB reply against a 1 MiB cap: refused from its Content-Length, not retried
+    (a 503 would otherwise be retried)."""
+    server = serve(Reply(503, b" " * (2 * _MIB)))
+    with anyio.fail_after(guard(1)):
+        out = await describe_once(driver, aws_env, server.url, options={"max_response_bytes": _MIB})
+    error = out.failed_with(ResponseTooLargeError)
+    assert f"Content-Length: {2 * _MIB}" in str(error)
+    assert len(server.requests) == 1
+    assert out.slept == []
+
+
+async def test_8_mib_reply_still_parses(
+    driver: str, aws_env: dict[str, str], serve: Callable[..., FaultServer]
+) -> None:
+    """Half the default cap, in an unknown field (tolerated), chunked: a job."""
+    padded = json_bytes({**JOB, "padding": "p" * (8 * _MIB)})
+    assert 8 * _MIB < len(padded) < _LIMIT
+    server = serve(Reply(200, padded))
+    with anyio.fail_after(guard(1)):
+        out = await describe_once(driver, aws_env, server.url)
+    assert out.succeeded().job_name == "my-batch-job"
+    assert len(server.requests) == 1
+
+
+async def test_endless_drip_is_cut_at_the_attempt_deadline(
+    driver: str, aws_env: dict[str, str], serve: Callable[..., FaultServer]
+) -> None:
+    """A 200 whose body drips one byte every 0.1 s forever (each gap well under the 0.5 s
+    read timeout): every attempt ends at the 1 s deadline with ReadTimeoutError, retried
+    as one. Sync: deadline + at most one read (a gap here); async: cancelled on time."""
+    server = serve(Endless(b" ", interval=0.1))
+    with anyio.fail_after(guard(2)):
+        out = await describe_once(driver, aws_env, server.url, attempts=2)
+    error = out.failed_with(ReadTimeoutError)
+    assert "attempt deadline (1 s" in str(error)
+    assert_attempts(error, server, 2)
+    assert out.slept == [0.5]
+    assert 2 * DEADLINE * 0.9 <= out.elapsed < 2 * (DEADLINE + TIMEOUT) + SLACK
+    figure("drip-2-attempts-deadline-1s", driver, out)
+
+
+async def test_attempt_timeout_keyword_sets_the_deadline(
+    driver: str, aws_env: dict[str, str], serve: Callable[..., FaultServer]
+) -> None:
+    server = serve(Endless(b" ", interval=0.05))
+    with anyio.fail_after(guard(1)):
+        out = await describe_once(
+            driver, aws_env, server.url, attempts=1, options={"attempt_timeout": 0.3}
+        )
+    error = out.failed_with(ReadTimeoutError)
+    assert "(0.3 s, attempt_timeout)" in str(error)
+    assert 0.3 * 0.9 <= out.elapsed < 0.3 + TIMEOUT + SLACK
+    figure("drip-1-attempt-deadline-0.3s", driver, out)
+
+
+@contextlib.asynccontextmanager
+async def plan_runner(driver: str) -> AsyncIterator[Callable[[Plan[Any]], Awaitable[Any]]]:
+    """Run a bare plan (a credential provider's) through the driver under test."""
+    if driver == "sync":
+        with sync_runner(timeout=TIMEOUT) as run_sync:
+
+            async def run(plan: Plan[Any]) -> Any:
+                return await anyio.to_thread.run_sync(run_sync, plan, abandon_on_cancel=True)
+
+            yield run
+        return
+    borrowed = httpx.AsyncClient() if driver == "asyncio-httpx" else None
+    try:
+        kwargs: dict[str, Any] = {"timeout": TIMEOUT}
+        if borrowed is not None:
+            kwargs["http_client"] = borrowed
+        async with async_runner(**kwargs) as run_async:
+            yield run_async
+    finally:
+        if borrowed is not None:
+            await borrowed.aclose()
+
+
+async def test_credential_request_is_bounded_by_its_own_deadline(
+    driver: str, serve: Callable[..., FaultServer]
+) -> None:
+    """The container provider's request (timeout 0.2 s, 2 attempts) against a dripping
+    endpoint: each attempt ends at twice its own timeout (0.4 s), then the provider's
+    typed error."""
+    server = serve(Endless(b" ", interval=0.05))
+    env = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": f"{server.url}/creds"}
+    provider = ContainerProvider(make_ctx(env), timeout=0.2, attempts=2, retry_sleep=0.01)
+    started = time.monotonic()
+    with anyio.fail_after(HANG):
+        async with plan_runner(driver) as run:
+            with pytest.raises(CredentialRetrievalError, match="attempt deadline") as info:
+                await run(provider.load())
+    elapsed = time.monotonic() - started
+    assert "after 2 attempts" in str(info.value)
+    assert len(server.requests) == 2
+    assert server.requests[0].headers["accept-encoding"] == "identity"
+    assert 2 * 0.4 * 0.9 <= elapsed < 2 * (0.4 + 0.2) + SLACK
+
+
+async def test_credential_reply_is_capped_too(
+    driver: str, serve: Callable[..., FaultServer]
+) -> None:
+    server = serve(Reply(200, gzip_bomb(), headers=GZIP))
+    env = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": f"{server.url}/creds"}
+    provider = ContainerProvider(make_ctx(env), timeout=TIMEOUT, attempts=2)
+    with anyio.fail_after(HANG):
+        async with plan_runner(driver) as run:
+            with pytest.raises(ResponseTooLargeError):
+                await run(provider.load())
+    assert len(server.requests) == 1

@@ -11,27 +11,26 @@ from __future__ import annotations
 import asyncio
 import inspect
 import ssl
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
 import anyio.to_thread
 import httpx
 
 from ._call import describe, wait
+from ._errors import PersonalizeError
 from ._models import BatchInferenceJob
 from ._proxies import AsyncProxyRouter, ProxyRoutes, aiohttp_forward_auth, direct_transport
-from ._steps import Blocking, Callback, Exclusive, Plan, Send
+from ._steps import Blocking, Callback, Exclusive, HttpResponse, Plan, Send
 from ._transport import (
     POOL_LIMITS,
     TRANSPORT_EXCEPTIONS,
     BaseClient,
-    build_request,
     map_transport_error,
     resume,
     tls_verify,
-    to_response,
 )
 
 __all__ = ["AsyncPersonalizeClient"]
@@ -82,8 +81,12 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
     """Amazon Personalize DescribeBatchInferenceJob, for asyncio and trio.
 
     Takes the same keywords as :class:`PersonalizeClient` (``http_client`` is an
-    ``httpx.AsyncClient``; ``sleep`` an async callable). Configuration (the AWS files)
-    is read in a worker thread on first use, so the event loop never blocks.
+    ``httpx.AsyncClient``; ``sleep`` an async callable), ``max_response_bytes`` and
+    ``attempt_timeout`` included. Here the attempt deadline cancels the whole exchange
+    (connect, send, headers, body) on time, on asyncio and trio; it runs on the event
+    loop's clock, while the between-chunk check uses the injectable one. Configuration
+    (the AWS files) is read in a worker thread on first use, so the event loop never
+    blocks.
     """
 
     _http_client_type = httpx.AsyncClient
@@ -167,21 +170,10 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
                     return done.value  # type: ignore[no-any-return]
                 value = error = None
                 if isinstance(step, Send):
-                    assert self._client is not None
-                    client = self._direct() if step.direct else self._client
                     try:
-                        request = build_request(client, step, self._timeout)
-                        response = await client.send(request, stream=True, follow_redirects=False)
-                        # Read the body raw and let to_response decode it: httpx decoding
-                        # inside its async generators left them suspended when a corrupt
-                        # Content-Encoding raised (trio warns as it collects them).
-                        body: bytes | None = None
-                        try:
-                            if not response.is_stream_consumed:  # else read by the transport
-                                body = b"".join([chunk async for chunk in response.aiter_raw()])
-                        finally:
-                            await response.aclose()
-                        value = to_response(response, body)
+                        value = await self._send(step)
+                    except PersonalizeError as exc:  # too large, or past the attempt deadline
+                        error = exc
                     except TRANSPORT_EXCEPTIONS as exc:
                         error = map_transport_error(exc)
                     except Exception as exc:
@@ -215,6 +207,37 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
                     await self._sleep(step.seconds)
         finally:
             plan.close()  # a cancelled or failed run leaves no suspended plan behind
+
+    async def _send(self, step: Send) -> HttpResponse:
+        """One attempt: the body streamed into the shared Exchange (cap, decoding, deadline
+        checked between chunks), the whole exchange cancelled at the deadline.
+
+        The body is read raw and decoded by the Exchange, in plain synchronous code: httpx
+        decoding inside its async generators left them suspended when a corrupt
+        Content-Encoding raised (trio warns as it collects them). For the same reason a
+        read is never left by an exception or a break: the Exchange says stop and the
+        read is cancelled, which ends inside httpx's generators and finishes them all. The
+        raw iterator and the response are closed shielded.
+        """
+        assert self._client is not None
+        client = self._direct() if step.direct else self._client
+        exchange = self._exchange(client, step)
+        with anyio.move_on_after(exchange.seconds) as deadline:
+            response = await client.send(exchange.request, stream=True, follow_redirects=False)
+            chunks = cast(AsyncGenerator[bytes, None], response.aiter_raw())
+            try:
+                if exchange.start(response):
+                    with anyio.CancelScope() as reading:
+                        async for chunk in chunks:
+                            if not exchange.feed(chunk):
+                                reading.cancel()  # ends the read inside httpx's generators
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await chunks.aclose()
+                    await response.aclose()
+        if deadline.cancelled_caught:
+            raise exchange.timed_out()
+        return exchange.finish()
 
     async def aclose(self) -> None:
         """Close the HTTP client if this client created it."""

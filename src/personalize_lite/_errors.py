@@ -10,6 +10,7 @@ Every exception the package raises derives from :class:`PersonalizeError`::
     ├── BatchInferenceJobFailed       the waited-for job ended in CREATE FAILED (.failure_reason)
     ├── WaiterTimeoutError            the waiter's deadline passed (.last_job)
     ├── ResponseParseError            a 2xx reply we cannot turn into a BatchInferenceJob
+    │   └── ResponseTooLargeError     a reply past max_response_bytes (never retried)
     ├── TransportError                nothing usable came back from the network
     │   ├── EndpointConnectionError   connect refused / DNS / TLS failure
     │   ├── ConnectTimeoutError
@@ -62,6 +63,7 @@ __all__ = [
     "RedirectError",
     "ResourceNotFoundException",
     "ResponseParseError",
+    "ResponseTooLargeError",
     "ThrottlingException",
     "TransportError",
     "UnrecognizedClientException",
@@ -142,6 +144,18 @@ class ResponseParseError(PersonalizeError):
         self.path = path
         self.request_id = request_id
         super().__init__(message)
+
+
+class ResponseTooLargeError(ResponseParseError):
+    """A reply (any status, any endpoint, credential endpoints included) grew past the
+    client's ``max_response_bytes``, counted after any ``Content-Encoding`` is decoded.
+    Reading stopped there and the connection was closed. Never retried: the same
+    request would bring the same reply. ``limit`` is the cap in bytes.
+    """
+
+    def __init__(self, message: str, *, limit: int, request_id: str | None = None) -> None:
+        self.limit = limit
+        super().__init__(message, request_id=request_id)
 
 
 class TransportError(PersonalizeError):

@@ -4,25 +4,24 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 
 from ._call import describe, wait
+from ._errors import PersonalizeError
 from ._models import BatchInferenceJob
 from ._proxies import ProxyRouter, ProxyRoutes, direct_transport
-from ._steps import Blocking, Callback, Exclusive, Plan, Send
+from ._steps import Blocking, Callback, Exclusive, HttpResponse, Plan, Send
 from ._transport import (
     POOL_LIMITS,
     TRANSPORT_EXCEPTIONS,
     BaseClient,
-    build_request,
     map_transport_error,
     resume,
     tls_verify,
-    to_response,
 )
 
 __all__ = ["PersonalizeClient"]
@@ -36,7 +35,17 @@ class PersonalizeClient(BaseClient[httpx.Client]):
     Every keyword is optional; unset ones follow boto3's conventions (``AWS_*``
     variables, ``~/.aws/config`` and ``~/.aws/credentials``, profiles). Pass
     ``http_client`` to reuse your own ``httpx.Client``: you then own its lifetime.
-    ``timeout`` (seconds or ``httpx.Timeout``) applies to every request we send.
+    ``timeout`` (seconds or ``httpx.Timeout``) applies to every request we send: each
+    connect, read and write. ``attempt_timeout`` (seconds) bounds one whole attempt
+    (connect, send, headers, body) however slowly the bytes arrive; None (the default)
+    means twice the largest phase of ``timeout`` (120 s for the default 60), and twice a
+    credential request's own timeout. A late attempt raises ``ReadTimeoutError`` and is
+    retried as one. This client checks the deadline between body chunks, so an attempt
+    ends within ``attempt_timeout`` plus one read timeout.
+    ``max_response_bytes`` (default 16 MiB) caps every reply, counted after decoding: past
+    it reading stops and ``ResponseTooLargeError`` is raised, not retried. We ask for no
+    compression (``Accept-Encoding: identity``); a reply compressed anyway is decoded
+    incrementally.
     ``clock``, ``sleep``, ``jitter`` and ``env`` are injection points for tests.
     Configuration is read when the client is created.
     """
@@ -123,11 +132,10 @@ class PersonalizeClient(BaseClient[httpx.Client]):
                     return done.value  # type: ignore[no-any-return]
                 value = error = None
                 if isinstance(step, Send):
-                    assert self._client is not None
-                    client = self._direct() if step.direct else self._client
                     try:
-                        request = build_request(client, step, self._timeout)
-                        value = to_response(client.send(request, follow_redirects=False))
+                        value = self._send(step)
+                    except PersonalizeError as exc:  # too large, or past the attempt deadline
+                        error = exc
                     except TRANSPORT_EXCEPTIONS as exc:
                         error = map_transport_error(exc)
                 elif isinstance(step, Blocking):
@@ -153,6 +161,24 @@ class PersonalizeClient(BaseClient[httpx.Client]):
                     self._sleep(step.seconds)
         finally:
             plan.close()  # a cancelled or failed run leaves no suspended plan behind
+
+    def _send(self, step: Send) -> HttpResponse:
+        """One attempt: the body streamed into the shared Exchange (cap, decoding, deadline
+        checked between chunks; a blocked read is bounded by the read timeout)."""
+        assert self._client is not None
+        client = self._direct() if step.direct else self._client
+        exchange = self._exchange(client, step)
+        response = client.send(exchange.request, stream=True, follow_redirects=False)
+        chunks = cast(Generator[bytes, None, None], response.iter_raw())
+        try:
+            if exchange.start(response):
+                for chunk in chunks:
+                    if not exchange.feed(chunk):
+                        break  # too large, undecodable or late: finish() raises why
+        finally:
+            chunks.close()
+            response.close()
+        return exchange.finish()
 
     def close(self) -> None:
         """Close the HTTP client if this client created it."""

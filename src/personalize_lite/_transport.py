@@ -13,7 +13,8 @@ import platform
 import random
 import ssl
 import time
-from collections.abc import Callable, Mapping
+import zlib
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Final, Generic, TypeVar
 
@@ -29,6 +30,7 @@ from ._errors import (
     ParamValidationError,
     PersonalizeError,
     ReadTimeoutError,
+    ResponseTooLargeError,
     TransportError,
 )
 from ._retry import RetryConfig
@@ -36,8 +38,13 @@ from ._steps import HttpResponse, Plan, Send, Step
 from ._version import __version__
 
 __all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "POOL_LIMITS",
+    "TRANSPORT_EXCEPTIONS",
     "BaseClient",
+    "Exchange",
+    "attempt_seconds",
+    "build_request",
     "invocation_id",
     "map_transport_error",
     "resume",
@@ -108,11 +115,21 @@ def tls_verify(endpoint_url: str, *, ca_bundle: str | None = None) -> ssl.SSLCon
 #: one request in three opened (and left in TIME_WAIT) a new connection (the soak's finding).
 POOL_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=100)
 
+#: The default cap on one reply, in decoded bytes (a DescribeBatchInferenceJob reply is
+#: a few KiB; credential replies smaller still).
+DEFAULT_MAX_RESPONSE_BYTES: Final = 16 * 1024 * 1024
+
 
 def _as_timeout(timeout: object) -> httpx.Timeout:
     if isinstance(timeout, httpx.Timeout):
         return timeout
     return httpx.Timeout(positive_seconds(timeout, what="timeout (or an httpx.Timeout)"))
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ParamValidationError(f"{name} must be a positive int (bytes), not {value!r}")
+    return value
 
 
 def _bool_or_none(name: str, value: object) -> bool | None:
@@ -151,6 +168,8 @@ class BaseClient(Generic[H]):
         use_dualstack: bool | None = None,
         retry: RetryConfig | None = None,
         timeout: float | httpx.Timeout = 60.0,
+        attempt_timeout: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         http_client: H | None = None,
         allow_http: bool = False,
         clock: Callable[[], datetime] | None = None,
@@ -176,6 +195,12 @@ class BaseClient(Generic[H]):
             allow_http=bool(_bool_or_none("allow_http", allow_http)),
         )
         self._timeout = _as_timeout(timeout)
+        self._attempt_timeout: float | None = (
+            None
+            if attempt_timeout is None
+            else positive_seconds(attempt_timeout, what="attempt_timeout (or None)")
+        )
+        self._max_response_bytes = _positive_int("max_response_bytes", max_response_bytes)
         self._clock = clock or utc_now
         # An injected clock also drives deadlines (the waiter), so tests never sleep.
         self._monotonic: Callable[[], float] = (
@@ -196,6 +221,17 @@ class BaseClient(Generic[H]):
     def endpoint_url(self) -> str:
         """The resolved endpoint, e.g. ``https://personalize.us-east-1.amazonaws.com``."""
         return self._ready().endpoint.url
+
+    def _exchange(self, client: H, step: Send) -> Exchange:
+        """The shared half of a driver's Send: the request, the cap, the deadline."""
+        return Exchange(
+            client,
+            step,
+            timeout=self._timeout,
+            attempt_timeout=self._attempt_timeout,
+            max_bytes=self._max_response_bytes,
+            monotonic=self._monotonic,
+        )
 
     def _configure_plan(self) -> Plan[CallContext]:
         return configure(
@@ -237,28 +273,13 @@ def _url(url: str) -> httpx.URL:
     return httpx.URL(url)
 
 
-def build_request(
-    client: httpx.Client | httpx.AsyncClient, step: Send, timeout: httpx.Timeout
-) -> httpx.Request:
-    """The httpx request for a Send step; the step's own timeout wins over ``timeout``."""
-    request = step.request
-    return client.build_request(
-        request.method,
-        _url(request.url),
-        headers=list(request.headers),
-        content=request.body,
-        timeout=timeout if step.timeout is None else httpx.Timeout(step.timeout),
-    )
-
-
 def to_response(response: httpx.Response, body: bytes | None = None) -> HttpResponse:
     """Our response value: lower-case header names, repeated headers joined with ", "
     (as ``httpx.Headers.items()`` does, but deciding the header encoding once: httpx
     recomputes it for every name and value).
 
-    ``body``: the still-encoded body when the driver read it raw (the async driver does);
-    a ``Content-Encoding`` is then decoded here, in plain synchronous code, and a corrupt
-    one raises ``httpx.DecodingError`` as ``response.content`` would. None: ``.content``.
+    ``body``: the decoded body when the driver read it (:class:`Exchange` does); None:
+    ``response.content``.
     """
     raw = response.headers
     encoding = raw.encoding
@@ -269,9 +290,243 @@ def to_response(response: httpx.Response, body: bytes | None = None) -> HttpResp
         headers[name] = f"{headers[name]}, {text}" if name in headers else text
     if body is None:
         body = response.content
-    elif "content-encoding" in headers:
-        body = httpx.Response(response.status_code, headers=raw, content=body).content
     return HttpResponse(status_code=response.status_code, headers=headers, body=body)
+
+
+#: Sent on every request: we ask for no compression (botocore does not either). httpx
+#: offers ``gzip, deflate`` by default, and a ~1 MB gzip reply inflates past 1 GiB.
+_NO_COMPRESSION: Final = ("Accept-Encoding", "identity")
+
+
+def _step_timeout(step: Send, timeout: httpx.Timeout) -> httpx.Timeout:
+    return timeout if step.timeout is None else httpx.Timeout(step.timeout)
+
+
+def build_request(
+    client: httpx.Client | httpx.AsyncClient,
+    step: Send,
+    timeout: httpx.Timeout,
+    *,
+    seconds: float | None = None,
+) -> httpx.Request:
+    """The httpx request for a Send step; the step's own timeout wins over ``timeout``,
+    and no phase exceeds the attempt's ``seconds``. It carries ``Accept-Encoding:
+    identity`` (not signed: added after signing)."""
+    request = step.request
+    return client.build_request(
+        request.method,
+        _url(request.url),
+        headers=[*request.headers, _NO_COMPRESSION],
+        content=request.body,
+        timeout=_clamped(_step_timeout(step, timeout), seconds),
+    )
+
+
+def attempt_seconds(timeout: httpx.Timeout) -> float | None:
+    """The default per-attempt deadline for requests sent with ``timeout``: twice its
+    largest phase (connect, read, write, pool). An honest attempt takes at most a connect
+    and a first byte, each within its phase timeout; twice the largest leaves room for
+    that and for a body that streams steadily, while a reply dripping in (each gap under
+    the read timeout) is cut off. None when every phase is None (no timeout at all)."""
+    phases = [t for t in (timeout.connect, timeout.read, timeout.write, timeout.pool) if t]
+    return 2.0 * max(phases) if phases else None
+
+
+def _clamped(timeout: httpx.Timeout, seconds: float | None) -> httpx.Timeout:
+    """``timeout`` with no phase longer than the attempt's ``seconds``."""
+    if seconds is None:
+        return timeout
+
+    def clamp(value: float | None) -> float:
+        return seconds if value is None else min(value, seconds)
+
+    return httpx.Timeout(
+        connect=clamp(timeout.connect),
+        read=clamp(timeout.read),
+        write=clamp(timeout.write),
+        pool=clamp(timeout.pool),
+    )
+
+
+#: The most one decompression step may produce: a 16 KiB chunk of a gzip bomb would
+#: otherwise inflate to ~16 MiB in one call.
+_INFLATE_STEP: Final = 64 * 1024
+
+
+class _Inflater:
+    """One ``gzip`` or ``deflate`` layer, decoded incrementally with a bounded output per
+    step. Errors and leniency as httpx's decoders: a corrupt stream raises
+    ``httpx.DecodingError``; a truncated one yields what it had; ``deflate`` accepts the
+    zlib wrapper or a raw stream (decided on the first chunk)."""
+
+    def __init__(self, encoding: str) -> None:
+        self._deflate = encoding == "deflate"
+        wbits = zlib.MAX_WBITS if self._deflate else zlib.MAX_WBITS | 16
+        self._zlib = zlib.decompressobj(wbits)
+        self._first = True
+
+    def _inflate(self, data: bytes) -> bytes:
+        try:
+            return self._zlib.decompress(data, _INFLATE_STEP)
+        except zlib.error as exc:
+            message = str(exc)
+        if self._deflate and self._first:  # not zlib-wrapped: try raw deflate
+            self._first = False
+            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+            return self._inflate(data)
+        raise httpx.DecodingError(message)
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        out = self._inflate(data)
+        self._first = False
+        yield out
+        while self._zlib.unconsumed_tail:
+            yield self._inflate(self._zlib.unconsumed_tail)
+
+    def flush(self) -> Iterator[bytes]:
+        try:
+            yield self._zlib.flush()
+        except zlib.error as exc:
+            raise httpx.DecodingError(str(exc)) from None
+
+
+def _layers(content_encoding: str) -> list[_Inflater]:
+    """The decoders for a ``Content-Encoding`` list, outermost first. ``identity`` and
+    unknown codings are passed through, as httpx does for codings it cannot decode
+    (``br`` and ``zstd`` included: we never decode them, so they never inflate)."""
+    names = [name.strip().lower() for name in content_encoding.split(",")]
+    codings = {"gzip": "gzip", "x-gzip": "gzip", "deflate": "deflate"}
+    return [_Inflater(codings[name]) for name in reversed(names) if name in codings]
+
+
+class Exchange:
+    """One attempt of a Send step, shared by both drivers; no I/O here.
+
+    The driver sends :attr:`request`, calls :meth:`start` with the streamed response,
+    feeds every raw chunk to :meth:`feed` and takes :meth:`finish`'s HttpResponse. Here:
+
+    * the reply cap: ``Content-Length`` above it is refused before reading; raw and
+      decoded bytes are counted as they arrive and past ``max_bytes`` reading stops with
+      :class:`ResponseTooLargeError` (the driver closes the response);
+    * decoding: a ``Content-Encoding`` the server sent anyway is decoded chunk by chunk
+      in plain synchronous code, never more than ``_INFLATE_STEP`` bytes per step;
+    * the attempt's deadline: :attr:`seconds` (the client's ``attempt_timeout``, or
+      :func:`attempt_seconds` of the request's timeout, whichever is shorter), checked
+      with ``monotonic`` after every body chunk: only while more is to come, so a reply
+      already complete is never thrown away (and an injected clock that jumps while the
+      transport serves a whole reply, as a cassette replay's does, stops nothing). The
+      async driver also cancels the whole exchange at that deadline; the sync one cannot
+      interrupt a blocked read, which the read timeout bounds.
+    """
+
+    def __init__(
+        self,
+        client: httpx.Client | httpx.AsyncClient,
+        step: Send,
+        *,
+        timeout: httpx.Timeout,
+        attempt_timeout: float | None,
+        max_bytes: int,
+        monotonic: Callable[[], float],
+    ) -> None:
+        effective = _step_timeout(step, timeout)
+        seconds = attempt_seconds(effective)
+        if attempt_timeout is not None:
+            # The client's explicit deadline; a request with a timeout of its own (the
+            # credential providers') keeps the shorter of the two.
+            seconds = (
+                attempt_timeout
+                if step.timeout is None or seconds is None
+                else min(attempt_timeout, seconds)
+            )
+        self.seconds = seconds
+        self._monotonic = monotonic
+        self._deadline = None if seconds is None else monotonic() + seconds
+        self._max_bytes = max_bytes
+        self._raw = 0
+        self._size = 0
+        self._parts: list[bytes] = []
+        self._failure: PersonalizeError | httpx.DecodingError | None = None
+        self._layers: list[_Inflater] = []
+        self._response: httpx.Response | None = None
+        self.request = build_request(client, step, timeout, seconds=seconds)
+
+    def timed_out(self) -> ReadTimeoutError:
+        return ReadTimeoutError(
+            f"the endpoint did not finish answering within the attempt deadline "
+            f"({self.seconds:g} s, attempt_timeout)"
+        )
+
+    def _too_large(self, what: str) -> ResponseTooLargeError:
+        assert self._response is not None
+        return ResponseTooLargeError(
+            f"the reply is larger than max_response_bytes ({self._max_bytes} bytes): {what}; "
+            "stopped reading",
+            limit=self._max_bytes,
+            request_id=self._response.headers.get("x-amzn-requestid"),
+        )
+
+    def _check_deadline(self) -> None:
+        if self._deadline is not None and self._monotonic() > self._deadline:
+            raise self.timed_out()
+
+    def start(self, response: httpx.Response) -> bool:
+        """Check the head of the reply (raising at once if it is refused). True: read its
+        body and :meth:`feed` it; False: the transport already read it."""
+        self._response = response
+        length = response.headers.get("content-length", "")
+        if length.isdigit() and int(length) > self._max_bytes:
+            raise self._too_large(f"Content-Length: {int(length)}")
+        if response.is_stream_consumed:
+            self._add(response.content)
+            return False
+        self._layers = _layers(response.headers.get("content-encoding", ""))
+        return True
+
+    def _add(self, data: bytes) -> None:
+        self._size += len(data)
+        if self._size > self._max_bytes:
+            raise self._too_large(f"more than {self._max_bytes} bytes decoded")
+        if data:
+            self._parts.append(data)
+
+    def _decode(self, pieces: Iterator[bytes], layer: int) -> None:
+        if layer == len(self._layers):
+            for piece in pieces:
+                self._add(piece)
+            return
+        decoder = self._layers[layer]
+        for piece in pieces:
+            self._decode(decoder.decode(piece), layer + 1)
+
+    def feed(self, chunk: bytes) -> bool:
+        """One raw chunk of the body, as it came off the wire. False: stop reading (the
+        reply is too large, undecodable or late; :meth:`finish` raises why). It does not
+        raise, so a driver can end the read from inside the stream (the async driver
+        cancels it: a loop left by an exception leaves httpx's generators suspended)."""
+        if self._failure is not None:
+            return False
+        self._raw += len(chunk)
+        try:
+            if self._raw > self._max_bytes:
+                raise self._too_large(f"more than {self._max_bytes} bytes received")
+            self._decode(iter((chunk,)), 0)
+            self._check_deadline()
+        except (PersonalizeError, httpx.DecodingError) as exc:
+            self._failure = exc
+            self._parts.clear()
+            return False
+        return True
+
+    def finish(self) -> HttpResponse:
+        """The whole reply, once the body has been read to its end; or the reason
+        :meth:`feed` stopped."""
+        assert self._response is not None
+        if self._failure is not None:
+            raise self._failure
+        for layer, decoder in enumerate(self._layers):
+            self._decode(decoder.flush(), layer + 1)
+        return to_response(self._response, b"".join(self._parts))
 
 
 def _aiohttp_error(exc: BaseException) -> TransportError | None:
