@@ -22,6 +22,7 @@ from personalize_lite import (
     PersonalizeClient,
     ResponseParseError,
 )
+from personalize_lite._pages import AsyncJobSummaries, JobSummaries
 from tests._fault_server import Action, FaultServer, Reply, Silent
 from tests._lifecycle import (
     ACCOUNT,
@@ -95,10 +96,8 @@ class Lister:
     def __init__(self, client: Client, **kwargs: Any) -> None:
         self.client = client
         if client.sync is not None:
-            self.sync_it: Iterator[BatchInferenceJobSummary] | None = (
-                client.sync.list_batch_inference_jobs(**kwargs)
-            )
-            self.async_it: AsyncIterator[BatchInferenceJobSummary] | None = None
+            self.sync_it: JobSummaries | None = client.sync.list_batch_inference_jobs(**kwargs)
+            self.async_it: AsyncJobSummaries | None = None
         else:
             assert client.aio is not None
             self.sync_it = None
@@ -116,9 +115,10 @@ class Lister:
 
     async def close(self) -> None:
         if self.sync_it is not None:
-            self.sync_it.close()  # type: ignore[attr-defined]
+            self.sync_it.close()
         else:
-            await self.async_it.aclose()  # type: ignore[union-attr,attr-defined]
+            assert self.async_it is not None
+            await self.async_it.aclose()
 
     async def rest(self) -> list[BatchInferenceJobSummary]:
         items = []

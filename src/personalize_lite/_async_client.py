@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import ssl
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, TypeAlias, TypeVar
 
@@ -46,8 +46,9 @@ __all__ = ["AsyncPersonalizeClient"]
 T = TypeVar("T")
 
 #: What ``list_batch_inference_jobs`` returns (the same name in both clients, so their
-#: signatures compare equal; the sync one is an Iterator, the async one an AsyncIterator).
-SummaryIterator: TypeAlias = AsyncIterator[BatchInferenceJobSummary]
+#: signatures compare equal): an Iterator with close() here, an AsyncIterator with aclose()
+#: in the other client.
+SummaryIterator: TypeAlias = AsyncJobSummaries
 
 
 def _running_asyncio() -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, TypeAlias, TypeVar
 
@@ -15,7 +15,6 @@ from ._models import (
     BatchInferenceJobConfig,
     BatchInferenceJobInput,
     BatchInferenceJobOutput,
-    BatchInferenceJobSummary,
     ThemeGenerationConfig,
 )
 from ._pages import JobSummaries
@@ -36,8 +35,9 @@ __all__ = ["PersonalizeClient"]
 T = TypeVar("T")
 
 #: What ``list_batch_inference_jobs`` returns (the same name in both clients, so their
-#: signatures compare equal; the sync one is an Iterator, the async one an AsyncIterator).
-SummaryIterator: TypeAlias = Iterator[BatchInferenceJobSummary]
+#: signatures compare equal): an Iterator with close() here, an AsyncIterator with aclose()
+#: in the other client.
+SummaryIterator: TypeAlias = JobSummaries
 
 
 class PersonalizeClient(BaseClient[httpx.Client]):
