@@ -1,10 +1,13 @@
 """The call plans: everything a call decides, with no I/O.
 
 :func:`configure` turns the client's keywords into a :class:`CallContext` (reading the
-AWS files through a ``Blocking`` step). :func:`describe` is the DescribeBatchInferenceJob
-plan: validate, get credentials, then per attempt build, sign (afresh, with a fresh
-``X-Amz-Date``), ``Send``, decode, classify, and either return, correct the clock and
-re-sign once, ``Sleep`` and retry, or raise with the attempt history attached.
+AWS files through a ``Blocking`` step). :func:`call` is the one attempt loop, driven by
+an operation description (``_operations``): validate and serialize, get credentials,
+then per attempt build, sign (afresh, with a fresh ``X-Amz-Date``), ``Send``, decode,
+classify, and either return, correct the clock and re-sign once, ``Sleep`` and retry,
+or raise with the attempt history attached. :func:`describe`, :func:`create` (with its
+safe-retry check), :class:`Paginator` (a call per page) and :func:`wait` (describe
+calls) are built on it.
 
 The drivers (``_sync_client``, ``_async_client``) only send, sleep and run blocking
 callables. Time, jitter and ids come from the context, so tests replay any scenario
@@ -310,9 +313,10 @@ def call(ctx: CallContext, operation: Operation[R], params: Mapping[str, Any]) -
     """The generic attempt loop, for any operation.
 
     Validate and serialize ``params`` (nothing is sent on bad input), get credentials,
-    then per attempt: sign afresh, ``Send``, decode a 2xx reply (masking any secret it
-    quotes first), or decode the error, correct a skewed clock once, and retry with
-    backoff while the retry policy allows; the final error carries the attempt history.
+    then per attempt: sign afresh, ``Send``, decode a 2xx reply (when that fails, the
+    error is rebuilt from the body with every secret masked), or decode the error from
+    the masked body, correct a skewed clock once, and retry with backoff while the
+    retry policy allows; the final error carries the attempt history.
     """
     body = operation.encode(params)
     name = operation.name
