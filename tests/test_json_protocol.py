@@ -541,7 +541,7 @@ def test_known_codes_map_to_their_classes(cls: type[PersonalizeServiceError], wh
     assert str(err).startswith(f"{name} (HTTP 400)")
 
 
-@pytest.mark.parametrize("code", ["ValidationException", "ResourceInUseException", "Foo"])
+@pytest.mark.parametrize("code", ["ValidationException", "ServiceQuotaExceededException", "Foo"])
 def test_unknown_codes_stay_generic(code: str) -> None:
     err = decode_error(response(400, json.dumps({"__type": code, "message": "m"})))
     assert type(err) is PersonalizeServiceError

@@ -1238,6 +1238,43 @@ def cli_paths(h: Harness) -> None:
         h.cli(["describe", f"{arn}/movie-recs-full", "--endpoint-url", server.url], base, 2)
 
 
+def create_and_list_errors(h: Harness) -> None:
+    """Create's safe-retry path (a 500, a conflict, then a describe answered by an
+    echoing proxy page: the conflict is raised with the describe's error as its cause),
+    and a listing whose second page is refused with the canonical request quoted."""
+    sv = "arn:aws:personalize:us-east-1:123456789012:solution/sweep/v1"
+    replies: Iterator[Handler] = iter(
+        [
+            service_error(500, "InternalFailure", "try again"),
+            service_error(400, "ResourceAlreadyExistsException", "exists"),
+            echo_headers_page,
+        ]
+    )
+    with h.client(lambda request: next(replies)(request)) as client:
+        raised = h.expect(
+            PersonalizeServiceError,
+            lambda: client.create_batch_inference_job(
+                job_name="sweep-job",
+                solution_version_arn=sv,
+                role_arn=ROLE_ARN,
+                job_input="s3://sweep/in.json",
+                job_output="s3://sweep/out/",
+                tags={"owner": "sweep"},
+            ),
+        )
+    assert type(raised).__name__ == "ResourceAlreadyExistsException"
+    assert isinstance(raised.__cause__, PersonalizeServiceError)
+    assert "***" in str(raised.__cause__)  # the echoed signature, masked
+    pages: Iterator[Handler] = iter(
+        [
+            lambda _r: httpx.Response(200, json={"batchInferenceJobs": [], "nextToken": "t1"}),
+            echo_canonical_request,
+        ]
+    )
+    with h.client(lambda request: next(pages)(request)) as client:
+        h.expect(InvalidSignatureException, lambda: list(client.list_batch_inference_jobs()))
+
+
 PATHS: dict[str, Callable[[Harness], None]] = {
     "personalize-service-errors": personalize_service_errors,
     "throttling-and-5xx-to-exhaustion": throttling_to_exhaustion,
@@ -1266,6 +1303,7 @@ PATHS: dict[str, Callable[[Harness], None]] = {
     "cli": cli_paths,
     "service-echoes-canonical-request": service_echoes_canonical_request,
     "proxy-echoes-request-headers": proxy_echoes_request_headers,
+    "create-and-list-errors": create_and_list_errors,
 }
 
 #: Leaks whose fix belongs in modules this suite's owner may not edit.

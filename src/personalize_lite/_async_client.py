@@ -11,17 +11,25 @@ from __future__ import annotations
 import asyncio
 import inspect
 import ssl
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Mapping
 from types import TracebackType
-from typing import Any, TypeVar, cast
+from typing import Any, TypeAlias, TypeVar, cast
 
 import anyio
 import anyio.to_thread
 import httpx
 
-from ._call import describe, wait
+from ._call import Paginator, create, describe, wait
 from ._errors import PersonalizeError
-from ._models import BatchInferenceJob
+from ._models import (
+    BatchInferenceJob,
+    BatchInferenceJobConfig,
+    BatchInferenceJobInput,
+    BatchInferenceJobOutput,
+    BatchInferenceJobSummary,
+    ThemeGenerationConfig,
+)
+from ._pages import AsyncJobSummaries
 from ._proxies import AsyncProxyRouter, ProxyRoutes, aiohttp_forward_auth, direct_transport
 from ._steps import Blocking, Callback, Exclusive, HttpResponse, Plan, Send
 from ._transport import (
@@ -36,6 +44,11 @@ from ._transport import (
 __all__ = ["AsyncPersonalizeClient"]
 
 T = TypeVar("T")
+
+#: What ``list_batch_inference_jobs`` returns (the same name in both clients, so their
+#: signatures compare equal): an Iterator with close() here, an AsyncIterator with aclose()
+#: in the other client.
+SummaryIterator: TypeAlias = AsyncJobSummaries
 
 
 def _running_asyncio() -> bool:
@@ -257,3 +270,67 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+    async def create_batch_inference_job(
+        self,
+        *,
+        job_name: str,
+        solution_version_arn: str,
+        role_arn: str,
+        job_input: BatchInferenceJobInput | str,
+        job_output: BatchInferenceJobOutput | str,
+        filter_arn: str | None = None,
+        num_results: int | None = None,
+        batch_inference_job_config: BatchInferenceJobConfig | None = None,
+        batch_inference_job_mode: str | None = None,
+        theme_generation_config: ThemeGenerationConfig | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        """Create a batch inference job and return its ARN (see the sync client).
+
+        ``job_input`` / ``job_output``: the models, or an ``s3://`` path (no KMS key).
+        ``tags``: tag key -> value. Invalid arguments raise ``ParamValidationError``
+        before anything is sent. Safe to retry: when an attempt's outcome is unknown
+        (a 5xx, a read timeout, a lost connection) and the retry answers
+        ``ResourceAlreadyExistsException``, the existing job is described and its ARN
+        returned if it is the job asked for (solution version, input and output paths,
+        role, mode); otherwise the exception is raised.
+        """
+        await self._ensure_ready()
+        return await self._run(
+            create(
+                self._ready(),
+                {
+                    "job_name": job_name,
+                    "solution_version_arn": solution_version_arn,
+                    "role_arn": role_arn,
+                    "job_input": job_input,
+                    "job_output": job_output,
+                    "filter_arn": filter_arn,
+                    "num_results": num_results,
+                    "batch_inference_job_config": batch_inference_job_config,
+                    "batch_inference_job_mode": batch_inference_job_mode,
+                    "theme_generation_config": theme_generation_config,
+                    "tags": tags,
+                },
+            )
+        )
+
+    def list_batch_inference_jobs(
+        self, *, solution_version_arn: str | None = None, page_size: int | None = None
+    ) -> SummaryIterator:
+        """Asynchronously iterate over the batch inference jobs, optionally of one solution version.
+
+        Lazy: a page (``page_size`` jobs, 1..100; the service's default is 100) is
+        requested only when the previous one is used up; closing the iterator early
+        requests nothing more. Invalid arguments raise ``ParamValidationError`` at once.
+        """
+        paginator = Paginator(
+            {"solution_version_arn": solution_version_arn, "page_size": page_size}
+        )
+
+        async def fetch() -> tuple[BatchInferenceJobSummary, ...]:
+            await self._ensure_ready()
+            return await self._run(paginator.next_page(self._ready()))
+
+        return AsyncJobSummaries(fetch, lambda: paginator.done)

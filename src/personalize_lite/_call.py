@@ -1,10 +1,13 @@
 """The call plans: everything a call decides, with no I/O.
 
 :func:`configure` turns the client's keywords into a :class:`CallContext` (reading the
-AWS files through a ``Blocking`` step). :func:`describe` is the DescribeBatchInferenceJob
-plan: validate, get credentials, then per attempt build, sign (afresh, with a fresh
-``X-Amz-Date``), ``Send``, decode, classify, and either return, correct the clock and
-re-sign once, ``Sleep`` and retry, or raise with the attempt history attached.
+AWS files through a ``Blocking`` step). :func:`call` is the one attempt loop, driven by
+an operation description (``_operations``): validate and serialize, get credentials,
+then per attempt build, sign (afresh, with a fresh ``X-Amz-Date``), ``Send``, decode,
+classify, and either return, correct the clock and re-sign once, ``Sleep`` and retry,
+or raise with the attempt history attached. :func:`describe`, :func:`create` (with its
+safe-retry check), :class:`Paginator` (a call per page) and :func:`wait` (describe
+calls) are built on it.
 
 The drivers (``_sync_client``, ``_async_client``) only send, sleep and run blocking
 callables. Time, jitter and ids come from the context, so tests replay any scenario
@@ -18,7 +21,7 @@ import math
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import attrs
 import cattrs
@@ -32,23 +35,32 @@ from ._endpoints import Endpoint, resolve_endpoint
 from ._errors import (
     BatchInferenceJobFailed,
     ConfigurationError,
+    ConnectionClosedError,
     ParamValidationError,
     PersonalizeError,
     PersonalizeServiceError,
+    ReadTimeoutError,
+    ResourceAlreadyExistsException,
+    ResponseParseError,
     TransportError,
     WaiterTimeoutError,
 )
 from ._json_protocol import (
     CONTENT_TYPE,
     OPERATION,
-    TARGET,
     decode_error,
-    decode_job,
-    request_body,
     request_id_of,
     validate_arn,
 )
-from ._models import BatchInferenceJob
+from ._models import BatchInferenceJob, BatchInferenceJobSummary
+from ._operations import (
+    CREATE_BATCH_INFERENCE_JOB,
+    DESCRIBE_BATCH_INFERENCE_JOB,
+    LIST_BATCH_INFERENCE_JOBS,
+    Operation,
+    Page,
+    job_arn_for,
+)
 from ._retry import DEFAULT_MAX_ATTEMPTS, Attempt, RetryConfig, RetryQuota, is_clock_skew_code
 from ._sigv4 import sign_headers
 from ._steps import Blocking, Callback, HttpRequest, HttpResponse, Plan, Send, Sleep
@@ -57,10 +69,17 @@ __all__ = [
     "CallContext",
     "ClientOptions",
     "ClockSkew",
+    "Decision",
+    "Paginator",
+    "call",
     "configure",
+    "create",
     "describe",
+    "outcome_unknown",
     "wait",
 ]
+
+R = TypeVar("R")
 
 logger = logging.getLogger("personalize_lite")
 # A library logs nothing unless the application configures logging (no lastResort output).
@@ -223,10 +242,12 @@ def _masked(response: HttpResponse, secrets: list[str]) -> HttpResponse:
     return response if body == response.body else attrs.evolve(response, body=body)
 
 
-def _decode_failure(response: HttpResponse, converter: cattrs.Converter) -> PersonalizeError:
+def _decode_failure(
+    operation: Operation[Any], response: HttpResponse, converter: cattrs.Converter
+) -> PersonalizeError:
     """The error decoding a 2xx reply raises (decoding it is known to fail)."""
     try:
-        decode_job(response, converter=converter)
+        operation.decode(response, converter)
     except PersonalizeError as exc:
         return exc
     raise AssertionError("a reply that failed to decode decoded")  # pragma: no cover
@@ -234,6 +255,7 @@ def _decode_failure(response: HttpResponse, converter: cattrs.Converter) -> Pers
 
 def _sign(
     ctx: CallContext,
+    target: str,
     body: bytes,
     credentials: Credentials,
     attempt: int,
@@ -244,7 +266,7 @@ def _sign(
         method="POST",
         url=ctx.url,
         headers=[
-            ("X-Amz-Target", TARGET),
+            ("X-Amz-Target", target),
             ("Content-Type", CONTENT_TYPE),
             ("User-Agent", ctx.user_agent),
         ],
@@ -258,9 +280,46 @@ def _sign(
     return HttpRequest(method="POST", url=ctx.url, headers=tuple(headers), body=body)
 
 
-def describe(ctx: CallContext, arn: object) -> Plan[BatchInferenceJob]:
-    """The DescribeBatchInferenceJob plan."""
-    body = request_body(arn)
+@attrs.frozen(kw_only=True)
+class Decision:
+    """What follows a failed attempt."""
+
+    #: Seconds to sleep before the next attempt; None: no retry.
+    delay: float | None
+    #: Why no retry followed when the error was retryable ("max attempts reached",
+    #: "retry quota exhausted"); None otherwise.
+    gave_up: str | None
+    #: The retry quota the call holds now (refunded on success).
+    cost: int | None
+
+
+def _skew_offset(
+    ctx: CallContext, response: HttpResponse | None, error: PersonalizeError, corrected: bool
+) -> timedelta | None:
+    """The clock offset to adopt before one free, re-signed retry: when the service
+    said the signature or time was off and its ``Date`` disagrees with our clock (once
+    per call). None otherwise."""
+    if (
+        response is None
+        or corrected
+        or not isinstance(error, PersonalizeServiceError)
+        or not is_clock_skew_code(error.code)
+    ):
+        return None
+    return _server_skew(response, ctx.clock())
+
+
+def call(ctx: CallContext, operation: Operation[R], params: Mapping[str, Any]) -> Plan[R]:
+    """The generic attempt loop, for any operation.
+
+    Validate and serialize ``params`` (nothing is sent on bad input), get credentials,
+    then per attempt: sign afresh, ``Send``, decode a 2xx reply (when that fails, the
+    error is rebuilt from the body with every secret masked), or decode the error from
+    the masked body, correct a skewed clock once, and retry with backoff while the
+    retry policy allows; the final error carries the attempt history.
+    """
+    body = operation.encode(params)
+    name = operation.name
     invocation_id = ctx.new_id()
     history: list[Attempt] = []
     last_cost: int | None = None
@@ -269,7 +328,9 @@ def describe(ctx: CallContext, arn: object) -> Plan[BatchInferenceJob]:
     max_attempts = ctx.retry.max_attempts
     credentials: Credentials = yield from ctx.credentials.get()
     while True:
-        request = _sign(ctx, body, credentials, attempt, max_attempts, invocation_id)
+        request = _sign(
+            ctx, operation.target, body, credentials, attempt, max_attempts, invocation_id
+        )
         started = ctx.monotonic()
         response: HttpResponse | None = None
         error: PersonalizeError
@@ -285,19 +346,19 @@ def describe(ctx: CallContext, arn: object) -> Plan[BatchInferenceJob]:
             elapsed_ms=(ctx.monotonic() - started) * 1000.0,
         )
         if response is not None and 200 <= response.status_code < 300:
-            _log_attempt(record, max_attempts)
+            _log_attempt(name, record, max_attempts)
             if ctx.quota is not None:
                 ctx.quota.release(last_cost)
             failure: PersonalizeError
             try:
-                return decode_job(response, converter=ctx.converter)
+                return operation.decode(response, ctx.converter)
             except PersonalizeError as exc:
                 failure = exc
             masked = _masked(response, _secrets(request, credentials))
             if masked is not response:
                 # The reply quoted a secret: decode the masked body again, outside the
                 # handler, so that neither the error nor its context carries it.
-                failure = _decode_failure(masked, ctx.converter)
+                failure = _decode_failure(operation, masked, ctx.converter)
             history.append(attrs.evolve(record, error_code=type(failure).__name__))
             failure.attempts = tuple(history)
             raise failure
@@ -307,42 +368,42 @@ def describe(ctx: CallContext, arn: object) -> Plan[BatchInferenceJob]:
         record = attrs.evolve(record, error_code=code)
 
         # Clock skew: learn AWS's time from Date, re-sign, retry once (not counted).
-        if (
-            response is not None
-            and not skew_corrected
-            and isinstance(error, PersonalizeServiceError)
-            and is_clock_skew_code(error.code)
-        ):
-            offset = _server_skew(response, ctx.clock())
-            if offset is not None:
-                skew_corrected = True
-                ctx.skew.offset = offset
-                record = attrs.evolve(record, delay=0.0)
-                history.append(record)
-                _log_attempt(record, max_attempts, offset=offset)
-                max_attempts += 1
-                attempt += 1
-                continue
+        offset = _skew_offset(ctx, response, error, skew_corrected)
+        if offset is not None:
+            skew_corrected = True
+            ctx.skew.offset = offset
+            record = attrs.evolve(record, delay=0.0)
+            history.append(record)
+            _log_attempt(name, record, max_attempts, offset=offset)
+            max_attempts += 1
+            attempt += 1
+            continue
 
-        delay, gave_up, last_cost = _decide(ctx, attempt, max_attempts, error, last_cost)
-        record = attrs.evolve(record, delay=delay, gave_up=gave_up)
+        decision = _decide(ctx, attempt, max_attempts, error, last_cost)
+        last_cost = decision.cost
+        record = attrs.evolve(record, delay=decision.delay, gave_up=decision.gave_up)
         history.append(record)
-        _log_attempt(record, max_attempts)
-        if delay is None:
-            if gave_up is not None:
+        _log_attempt(name, record, max_attempts)
+        if decision.delay is None:
+            if decision.gave_up is not None:
                 logger.warning(
                     "%s gave up after %d attempt%s (%s): %s",
-                    OPERATION,
+                    name,
                     attempt,
                     "" if attempt == 1 else "s",
-                    gave_up,
+                    decision.gave_up,
                     code,
                 )
             error.attempts = tuple(history)
             raise error
-        yield Sleep(seconds=delay)
+        yield Sleep(seconds=decision.delay)
         attempt += 1
         credentials = yield from ctx.credentials.get()
+
+
+def describe(ctx: CallContext, arn: object) -> Plan[BatchInferenceJob]:
+    """The DescribeBatchInferenceJob plan."""
+    return (yield from call(ctx, DESCRIBE_BATCH_INFERENCE_JOB, {"arn": arn}))
 
 
 def _decide(
@@ -351,20 +412,21 @@ def _decide(
     max_attempts: int,
     error: PersonalizeError,
     last_cost: int | None,
-) -> tuple[float | None, str | None, int | None]:
-    """``(delay or None, why we gave up, quota cost now held)`` after a failed attempt."""
+) -> Decision:
+    """What follows failed attempt number ``attempt``."""
     retryable = getattr(error, "retryable", False)
     if not retryable:
-        return None, None, last_cost
+        return Decision(delay=None, gave_up=None, cost=last_cost)
     if attempt >= max_attempts:
-        return None, "max attempts reached", last_cost
+        return Decision(delay=None, gave_up="max attempts reached", cost=last_cost)
+    cost = last_cost
     if ctx.quota is not None:
-        cost = ctx.quota.acquire(timeout=getattr(error, "is_timeout", False))
-        if cost is None:
-            return None, "retry quota exhausted", last_cost
-        last_cost = cost
+        acquired = ctx.quota.acquire(timeout=getattr(error, "is_timeout", False))
+        if acquired is None:
+            return Decision(delay=None, gave_up="retry quota exhausted", cost=last_cost)
+        cost = acquired
     delay = ctx.retry.next_delay(attempt, _unit(ctx.jitter()))
-    return delay, None, last_cost
+    return Decision(delay=delay, gave_up=None, cost=cost)
 
 
 def _unit(value: float) -> float:
@@ -374,13 +436,15 @@ def _unit(value: float) -> float:
     return min(max(value, 0.0), 1.0)
 
 
-def _log_attempt(record: Attempt, max_attempts: int, *, offset: timedelta | None = None) -> None:
+def _log_attempt(
+    operation: str, record: Attempt, max_attempts: int, *, offset: timedelta | None = None
+) -> None:
     """One DEBUG line per attempt. Never a header, a key or a signature."""
     if not logger.isEnabledFor(logging.DEBUG):
         return
     fmt = "%s attempt %d/%d: status=%s request_id=%s elapsed_ms=%.1f"
     args: list[Any] = [
-        OPERATION,
+        operation,
         record.number,
         max_attempts,
         record.status_code,
@@ -455,3 +519,145 @@ def wait(
                 raise WaiterTimeoutError(limit or 0.0, last_job)
             delay = min(delay, remaining)
         yield Sleep(seconds=delay)
+
+
+# --------------------------------------------------------------------------- create
+
+#: Transport errors raised after the request may have reached the service: the
+#: attempt's outcome is unknown. (A connect timeout or a refused connection never sent
+#: it: its outcome is known, nothing happened.)
+_SENT_TRANSPORT_ERRORS: Final = frozenset(
+    {ReadTimeoutError.__name__, ConnectionClosedError.__name__}
+)
+
+
+def outcome_unknown(record: Attempt) -> bool:
+    """True when the attempt may have been carried out by the service though we got no
+    answer saying so: a 5xx reply, or a read timeout or lost connection after sending."""
+    if record.status_code is not None:
+        return record.status_code >= 500
+    return record.error_code in _SENT_TRANSPORT_ERRORS
+
+
+def _matches(job: BatchInferenceJob, wire: Mapping[str, Any]) -> bool:
+    """Whether ``job`` is what CreateBatchInferenceJob was asked for: solution version,
+    input path, output path, role and mode (an absent mode is BATCH_INFERENCE)."""
+    source = job.job_input.s3_data_source.path if job.job_input is not None else None
+    destination = job.job_output.s3_data_destination.path if job.job_output is not None else None
+    default_mode = "BATCH_INFERENCE"
+    return bool(
+        job.solution_version_arn == wire["solutionVersionArn"]
+        and source == wire["jobInput"]["s3DataSource"]["path"]
+        and destination == wire["jobOutput"]["s3DataDestination"]["path"]
+        and job.role_arn == wire["roleArn"]
+        and (job.batch_inference_job_mode or default_mode)
+        == wire.get("batchInferenceJobMode", default_mode)
+    )
+
+
+def create(ctx: CallContext, params: Mapping[str, Any]) -> Plan[str]:
+    """The CreateBatchInferenceJob plan: the new job's ARN.
+
+    CreateBatchInferenceJob has no client token, so a retry after an attempt whose
+    outcome is unknown (:func:`outcome_unknown`) may answer
+    ``ResourceAlreadyExistsException`` for the job that attempt created. Then the job's
+    ARN is derived (partition, region and account of the solution version, and the job
+    name) and described: when its solution version, input and output paths, role and
+    mode are the ones asked for, its ARN is returned; otherwise the
+    ``ResourceAlreadyExistsException`` is raised. A conflict on a first attempt, or
+    after attempts that all failed clearly, is never taken for ours.
+    """
+    operation = CREATE_BATCH_INFERENCE_JOB
+    try:
+        return (yield from call(ctx, operation, params))
+    except ResourceAlreadyExistsException as conflict:
+        earlier = conflict.attempts[:-1]
+        if not any(outcome_unknown(record) for record in earlier):
+            raise
+        wire = operation.validate(params)  # valid: the call sent it
+        job_name = wire["jobName"]
+        arn = job_arn_for(wire["solutionVersionArn"], job_name)
+        if arn is None:
+            logger.info(
+                "%s: job %s already exists after an attempt with an unknown outcome; "
+                "cannot derive its ARN from the solution version ARN: raising",
+                operation.name,
+                job_name,
+            )
+            raise
+        try:
+            job = yield from describe(ctx, arn)
+        except PersonalizeError as exc:
+            logger.info(
+                "%s: job %s already exists after an attempt with an unknown outcome; "
+                "describing %s failed (%s): raising ResourceAlreadyExistsException",
+                operation.name,
+                job_name,
+                arn,
+                getattr(exc, "code", type(exc).__name__),
+            )
+            raise conflict from exc
+        if not _matches(job, wire):
+            logger.info(
+                "%s: job %s already exists after an attempt with an unknown outcome, "
+                "but %s differs from the request (solution version, input, output, role "
+                "or mode): not ours, raising ResourceAlreadyExistsException",
+                operation.name,
+                job_name,
+                arn,
+            )
+            raise
+        logger.info(
+            "%s: job %s already exists after an attempt with an unknown outcome and "
+            "matches the request: treating %s as created by this call",
+            operation.name,
+            job_name,
+            arn,
+        )
+        return arn
+
+
+# --------------------------------------------------------------------------- list
+
+
+class Paginator:
+    """ListBatchInferenceJobs as a sequence of page plans, one generic call each.
+
+    Validates the arguments when built (before any I/O). :meth:`next_page` is the plan
+    for the next page; it follows ``nextToken`` and raises
+    :class:`ResponseParseError` (path ``nextToken``) when the service hands back a token
+    it gave before, instead of looping. No I/O here: the drivers' iterators run the
+    plans, one page when the caller asks for it.
+    """
+
+    def __init__(self, params: Mapping[str, Any]) -> None:
+        self._params = dict(params)
+        LIST_BATCH_INFERENCE_JOBS.validate(self._params)  # ParamValidationError, nothing sent
+        self._token: str | None = None
+        self._seen: set[str] = set()
+        self.done = False
+        #: Page requests answered so far.
+        self.pages = 0
+
+    def next_page(self, ctx: CallContext) -> Plan[tuple[BatchInferenceJobSummary, ...]]:
+        """The plan for the next page's jobs (empty once :attr:`done`)."""
+        if self.done:
+            return ()
+        page: Page = yield from call(
+            ctx, LIST_BATCH_INFERENCE_JOBS, {**self._params, "next_token": self._token}
+        )
+        self.pages += 1
+        token = page.next_token
+        if token is None:
+            self.done = True
+        elif token in self._seen:
+            self.done = True
+            raise ResponseParseError(
+                f"ListBatchInferenceJobs returned a nextToken it returned before (after "
+                f"page {self.pages}); stopping instead of looping",
+                path="nextToken",
+            )
+        else:
+            self._seen.add(token)
+            self._token = token
+        return page.jobs

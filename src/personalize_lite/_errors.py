@@ -25,7 +25,11 @@ Every exception the package raises derives from :class:`PersonalizeError`::
         ├── UnrecognizedClientException
         ├── ExpiredTokenException
         ├── LimitExceededException
-        └── InvalidSignatureException
+        ├── InvalidSignatureException
+        ├── ResourceAlreadyExistsException   create: the job name is taken
+        ├── ResourceInUseException           create: a resource it needs is busy
+        ├── InvalidNextTokenException        list: the service refused the page token
+        └── TooManyTagsException             create: over the tag limit
 
 Service errors carry whether they are retryable or throttling, decided once by the
 classifier (``_retry.classify``), so retry decisions never match class names.
@@ -53,6 +57,7 @@ __all__ = [
     "EndpointConnectionError",
     "ExpiredTokenException",
     "InvalidInputException",
+    "InvalidNextTokenException",
     "InvalidSignatureException",
     "LimitExceededException",
     "NoCredentialsError",
@@ -61,10 +66,13 @@ __all__ = [
     "PersonalizeServiceError",
     "ReadTimeoutError",
     "RedirectError",
+    "ResourceAlreadyExistsException",
+    "ResourceInUseException",
     "ResourceNotFoundException",
     "ResponseParseError",
     "ResponseTooLargeError",
     "ThrottlingException",
+    "TooManyTagsException",
     "TransportError",
     "UnrecognizedClientException",
     "WaiterTimeoutError",
@@ -280,3 +288,34 @@ _BY_CODE: dict[str, type[PersonalizeServiceError]] = {
 def service_error_class(code: str) -> type[PersonalizeServiceError]:
     """The class for an error code; unknown codes map to :class:`PersonalizeServiceError`."""
     return _BY_CODE.get(code, PersonalizeServiceError)
+
+
+class ResourceAlreadyExistsException(PersonalizeServiceError):
+    """CreateBatchInferenceJob: a job with this name already exists. After an attempt
+    whose outcome was unknown the client checks whether that job is the one it asked
+    for (and then returns its ARN) before raising this."""
+
+
+class ResourceInUseException(PersonalizeServiceError):
+    """A resource the request needs is in use (for example not yet ACTIVE)."""
+
+
+class InvalidNextTokenException(PersonalizeServiceError):
+    """ListBatchInferenceJobs: the service refused the ``nextToken`` (expired or foreign)."""
+
+
+class TooManyTagsException(PersonalizeServiceError):
+    """More tags than the service allows on the resource."""
+
+
+_BY_CODE.update(
+    {
+        cls.__name__: cls
+        for cls in (
+            ResourceAlreadyExistsException,
+            ResourceInUseException,
+            InvalidNextTokenException,
+            TooManyTagsException,
+        )
+    }
+)

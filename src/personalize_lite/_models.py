@@ -20,6 +20,7 @@ __all__ = [
     "BatchInferenceJobInput",
     "BatchInferenceJobOutput",
     "BatchInferenceJobStatus",
+    "BatchInferenceJobSummary",
     "FieldsForThemeGeneration",
     "S3DataConfig",
     "ThemeGenerationConfig",
@@ -119,3 +120,18 @@ class BatchInferenceJob:
     @property
     def is_active(self) -> bool:
         return self.status == BatchInferenceJobStatus.ACTIVE
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class BatchInferenceJobSummary:
+    """One job as ListBatchInferenceJobs returns it (a subset of
+    :class:`BatchInferenceJob`). Timestamps are aware UTC datetimes."""
+
+    batch_inference_job_arn: str | None = None
+    job_name: str | None = None
+    status: str | None = None
+    creation_date_time: datetime | None = None
+    last_updated_date_time: datetime | None = None
+    failure_reason: str | None = None
+    solution_version_arn: str | None = None
+    batch_inference_job_mode: str | None = None

@@ -1,0 +1,93 @@
+"""The iterators the two clients return from ``list_batch_inference_jobs``.
+
+Both hold a :class:`~personalize_lite._call.Paginator` and a ``fetch`` that runs its
+next page plan through the client's driver. A page is requested only when the caller
+asks for an item and the previous page is used up; between pages nothing is suspended
+(no generator frame, no pending coroutine), so an abandoned iterator needs no cleanup and
+``close()`` / ``aclose()`` only make sure no further page is requested. After an error
+the iterator is finished: it raises the error once, then stops.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+
+from ._models import BatchInferenceJobSummary
+
+__all__ = ["AsyncJobSummaries", "JobSummaries"]
+
+_Page = tuple[BatchInferenceJobSummary, ...]
+
+
+class JobSummaries(Iterator[BatchInferenceJobSummary]):
+    """The sync iterator: ``for job in client.list_batch_inference_jobs(): ...``."""
+
+    def __init__(self, fetch: Callable[[], _Page], done: Callable[[], bool]) -> None:
+        self._fetch = fetch
+        self._done = done
+        self._buffer: deque[BatchInferenceJobSummary] = deque()
+        self._closed = False
+
+    def __iter__(self) -> JobSummaries:
+        return self
+
+    def __next__(self) -> BatchInferenceJobSummary:
+        while not self._buffer:
+            if self._closed or self._done():
+                raise StopIteration
+            try:
+                self._buffer.extend(self._fetch())
+            except BaseException:
+                self._closed = True
+                raise
+        return self._buffer.popleft()
+
+    def close(self) -> None:
+        """Stop: no further page is requested."""
+        self._closed = True
+        self._buffer.clear()
+
+    def __enter__(self) -> JobSummaries:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class AsyncJobSummaries(AsyncIterator[BatchInferenceJobSummary]):
+    """The async iterator: ``async for job in client.list_batch_inference_jobs(): ...``
+    (asyncio and trio)."""
+
+    def __init__(self, fetch: Callable[[], Awaitable[_Page]], done: Callable[[], bool]) -> None:
+        self._fetch = fetch
+        self._done = done
+        self._buffer: deque[BatchInferenceJobSummary] = deque()
+        self._closed = False
+
+    def __aiter__(self) -> AsyncJobSummaries:
+        return self
+
+    async def __anext__(self) -> BatchInferenceJobSummary:
+        while not self._buffer:
+            if self._closed or self._done():
+                raise StopAsyncIteration
+            try:
+                self._buffer.extend(await self._fetch())
+            except BaseException:
+                # Cancellation included: the page plan was closed by the driver, and a
+                # half-fetched page is never resumed.
+                self._closed = True
+                raise
+        return self._buffer.popleft()
+
+    async def aclose(self) -> None:
+        """Stop: no further page is requested."""
+        self._closed = True
+        self._buffer.clear()
+
+    async def __aenter__(self) -> AsyncJobSummaries:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
