@@ -25,6 +25,7 @@ from personalize_lite import (
     RedirectError,
     ResourceNotFoundException,
     ResponseParseError,
+    ResponseTooLargeError,
     RetryConfig,
     ThrottlingException,
     TransportError,
@@ -420,3 +421,19 @@ def test_a_reply_quoting_the_secrets_never_puts_them_in_the_error(status: int) -
     assert "***" in texts
     for value in (token, secret, signature):
         assert value not in texts
+
+
+def test_a_reply_over_the_cap_is_not_retried_and_carries_its_attempt() -> None:
+    """The driver throws ResponseTooLargeError into the plan: it ends the call at once
+    (the same request would bring the same reply) with the attempt history attached,
+    like every other failed call."""
+    too_large = ResponseTooLargeError("reply larger than 16 bytes", limit=16)
+    run = drive(describe(make_ctx(), ARN), [too_large, ok()])
+    assert run.error is too_large
+    assert len(run.requests) == 1
+    assert run.sleeps == []
+    (attempt,) = too_large.attempts
+    assert attempt.number == 1
+    assert attempt.status_code is None
+    assert attempt.error_code == "ResponseTooLargeError"
+    assert attempt.delay is None

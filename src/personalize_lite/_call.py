@@ -42,7 +42,6 @@ from ._errors import (
     ReadTimeoutError,
     ResourceAlreadyExistsException,
     ResponseParseError,
-    TransportError,
     WaiterTimeoutError,
 )
 from ._json_protocol import (
@@ -336,7 +335,7 @@ def call(ctx: CallContext, operation: Operation[R], params: Mapping[str, Any]) -
         error: PersonalizeError
         try:
             response = yield Send(request=request, attempt=attempt)
-        except TransportError as exc:
+        except PersonalizeError as exc:  # no usable reply: transport, too large, too late
             error = exc
         record = Attempt(
             number=attempt,
