@@ -80,6 +80,7 @@ from tests._drive import async_runner, sync_runner
 from tests._fault_server import (
     Action,
     Drip,
+    DripHead,
     Endless,
     FaultServer,
     Raw,
@@ -1170,6 +1171,43 @@ async def test_attempt_timeout_keyword_sets_the_deadline(
     figure("drip-1-attempt-deadline-0.3s", driver, out)
 
 
+#: The slack of the hard deadline tests: scheduling noise only, far under one read timeout.
+TIGHT = 0.5
+
+
+async def test_a_head_dripping_in_is_cut_at_the_attempt_deadline(
+    driver: str, aws_env: dict[str, str], serve: Callable[..., FaultServer]
+) -> None:
+    """The header lines arrive one every 0.1 s (each gap under the 0.5 s read timeout,
+    60 lines: 6 s per attempt): each attempt ends at the 1 s deadline, on every driver.
+    The sync client used to read the whole head (bounded per read only: 12 s here)."""
+    server = serve(DripHead(Reply(200, JOB_BODY), lines=60, interval=0.1))
+    with anyio.fail_after(guard(2)):
+        out = await describe_once(driver, aws_env, server.url, attempts=2)
+    error = out.failed_with(ReadTimeoutError)
+    assert "attempt deadline (1 s" in str(error)
+    assert_attempts(error, server, 2)
+    assert out.slept == [0.5]
+    assert 2 * DEADLINE * 0.9 <= out.elapsed < 2 * DEADLINE + TIGHT, f"{out.elapsed:.2f} s"
+    figure("head-drip-2-attempts-deadline-1s", driver, out)
+
+
+async def test_a_body_gap_just_under_the_read_timeout_ends_at_the_deadline(
+    driver: str, aws_env: dict[str, str], serve: Callable[..., FaultServer]
+) -> None:
+    """Read timeout 1 s, deadline 1 s, a body piece every 0.9 s: the attempt ends at the
+    deadline, not at the first piece after it (1.8 s: the sync client's old bound of
+    deadline + one read timeout)."""
+    server = serve(Drip(Reply(200, JOB_BODY), pieces=20, interval=0.9))
+    options = {"timeout": 1.0, "attempt_timeout": 1.0}
+    with anyio.fail_after(guard(1) + 20):
+        out = await describe_once(driver, aws_env, server.url, attempts=1, options=options)
+    error = out.failed_with(ReadTimeoutError)
+    assert "attempt deadline (1 s" in str(error)
+    assert 0.9 <= out.elapsed < 1.0 + TIGHT, f"{out.elapsed:.2f} s"
+    figure("body-gap-0.9s-deadline-1s", driver, out)
+
+
 @contextlib.asynccontextmanager
 async def plan_runner(driver: str) -> AsyncIterator[Callable[[Plan[Any]], Awaitable[Any]]]:
     """Run a bare plan (a credential provider's) through the driver under test."""
@@ -1212,6 +1250,29 @@ async def test_credential_request_is_bounded_by_its_own_deadline(
     assert len(server.requests) == 2
     assert server.requests[0].headers["accept-encoding"] == "identity"
     assert 2 * 0.4 * 0.9 <= elapsed < 2 * (0.4 + 0.2) + SLACK
+
+
+async def test_a_credential_request_whose_head_drips_is_cut_at_its_deadline(
+    driver: str, serve: Callable[..., FaultServer]
+) -> None:
+    """The container provider's request (timeout 0.2 s, 2 attempts: a 0.4 s deadline
+    each) against an endpoint dripping header lines every 0.05 s (100 lines: 5 s)."""
+    server = serve(DripHead(Reply(200, b"{}"), lines=100, interval=0.05))
+    env = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": f"{server.url}/creds"}
+    provider = ContainerProvider(make_ctx(env), timeout=0.2, attempts=2, retry_sleep=0.01)
+    started = time.monotonic()
+    with anyio.fail_after(HANG):
+        async with plan_runner(driver) as run:
+            with pytest.raises(CredentialRetrievalError, match="attempt deadline") as info:
+                await run(provider.load())
+    elapsed = time.monotonic() - started
+    assert "after 2 attempts" in str(info.value)
+    assert len(server.requests) == 2
+    assert 2 * 0.4 * 0.9 <= elapsed < 2 * 0.4 + TIGHT, f"{elapsed:.2f} s"
+    print(
+        f"FIGURE credential-head-drip-2-attempts-deadline-0.4s driver={driver} "
+        f"elapsed_s={elapsed:.2f}"
+    )
 
 
 async def test_credential_reply_is_capped_too(
