@@ -1189,6 +1189,8 @@ async def test_a_head_dripping_in_is_cut_at_the_attempt_deadline(
     assert_attempts(error, server, 2)
     assert out.slept == [0.5]
     assert 2 * DEADLINE * 0.9 <= out.elapsed < 2 * DEADLINE + TIGHT, f"{out.elapsed:.2f} s"
+    assert error.__cause__ is None  # nothing that held the signed request on the chain
+    assert error.__context__ is None
     figure("head-drip-2-attempts-deadline-1s", driver, out)
 
 

@@ -27,12 +27,14 @@ import ssl
 import threading
 import time
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import httpcore
 import httpx
 
 __all__ = ["DeadlineBackend", "begin", "bounded", "end", "is_bounded", "passed"]
+
+T = TypeVar("T", bound=httpx.BaseTransport)
 
 
 class _State(threading.local):
@@ -170,19 +172,20 @@ class DeadlineBackend(httpcore.NetworkBackend):
         self.backend.sleep(seconds)
 
 
-def bounded(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
+def bounded(transport: T) -> T:
     """``transport`` with its connection pool's network backend wrapped in a
-    :class:`DeadlineBackend`; returned as it is if its pool is not the httpcore pool this
-    was written against (then only the between-chunks check bounds an attempt).
+    :class:`DeadlineBackend`. Any other transport, or one whose pool is not the httpcore
+    pool this was written against, is returned as it is (then only the between-chunks
+    check bounds an attempt).
 
     httpx.HTTPTransport takes no ``network_backend``: it builds its httpcore pool
     (``ConnectionPool``, or ``HTTPProxy``/``SOCKSProxy``, both subclasses) itself, keeping
     it in ``_pool``, and each pool hands its ``_network_backend`` to every connection it
     opens. Wrapping that attribute, before any connection exists, keeps every other
     setting exactly as httpx built it (TLS, limits, proxy headers) instead of rebuilding
-    the pool here. Both names are private but have not changed since httpx 0.18 and
-    httpcore 0.16 (this package needs httpx>=0.27, hence httpcore 1.x);
-    ``test_reply_bounds.py`` checks that our transports are bounded.
+    the pool here. Both names are private (read against httpx 0.29.0 and httpcore
+    1.0.9): if a version renames them, the transport is left as it is and
+    ``test_reply_bounds.py`` (our transports are bounded) fails.
     """
     pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
