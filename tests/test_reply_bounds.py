@@ -1,6 +1,7 @@
 """The reply cap, the attempt deadline and the no-compression rule of the shared Exchange
 (``_transport.py``), through the sync client over ``httpx.MockTransport`` and directly;
-the sync client's hard deadline (``_deadline.py``) with a stub network backend.
+the sync client's hard deadline (``_deadline.py``, ``_deadline_backend.py``) with a
+stub network backend.
 The loopback, four-driver versions are in ``test_faults.py`` ("bounded replies")."""
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from personalize_lite import (
     RetryConfig,
     _deadline,
 )
-from personalize_lite._deadline import DeadlineBackend, bounded, is_bounded
+from personalize_lite._deadline import bounded, is_bounded
+from personalize_lite._deadline_backend import DeadlineBackend
 from personalize_lite._proxies import ProxyRouter
 from personalize_lite._steps import HttpRequest, Send
 from personalize_lite._transport import DEFAULT_MAX_RESPONSE_BYTES, Exchange, attempt_seconds

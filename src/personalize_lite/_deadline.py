@@ -1,10 +1,10 @@
-"""The sync client's hard attempt deadline: an httpcore network backend whose every
-connect, TLS handshake, read and write is given no more time than is left before the
-current attempt's deadline.
+"""The sync client's hard attempt deadline: the per-thread deadline of the current
+attempt, and :func:`bounded`, which gives a transport we build a network backend whose
+every connect, TLS handshake, read and write ends by it (``_deadline_backend.py``).
 
 httpcore reads a request's read timeout once per phase and hands it to every socket read:
 a server dripping the header lines (up to h11's 100 KiB limit), or a body, each gap under
-the read timeout, is bounded per read only. Here each network operation gets
+the read timeout, is bounded per read only. With the backend, each network operation gets
 ``min(its phase timeout, time left)``; with no time left it raises httpcore's
 ``ConnectTimeout``/``ReadTimeout``/``WriteTimeout`` at once, before touching the socket.
 
@@ -17,22 +17,20 @@ It runs on real time (``time.monotonic``): a socket wait can only be bounded by 
 clock. The client's injectable clock keeps governing what the shared ``Exchange`` decides
 between body chunks (``_transport.py``).
 
-Installed only on the transports this package creates (:func:`bounded`): a user's own
-``http_client`` keeps its transport, and its per-read timeouts.
+Installed only on the transports this package creates: a user's own ``http_client``
+keeps its transport, and its per-read timeouts. httpcore (which imports anyio and trio
+when they are installed) is loaded only when a transport is bounded, as httpx does.
 """
 
 from __future__ import annotations
 
-import ssl
 import threading
 import time
-from collections.abc import Iterable
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
-import httpcore
 import httpx
 
-__all__ = ["DeadlineBackend", "begin", "bounded", "end", "is_bounded", "passed"]
+__all__ = ["begin", "bounded", "clamp", "end", "expire", "is_bounded", "passed"]
 
 T = TypeVar("T", bound=httpx.BaseTransport)
 
@@ -67,11 +65,15 @@ def passed() -> bool:
     return _state.expired
 
 
-def _left(
-    timeout: float | None, error: type[httpcore.TimeoutException]
-) -> tuple[float | None, bool]:
-    """The timeout for one operation, and whether the deadline set it (so a timeout of
-    that operation is the deadline's). Raises ``error`` when no time is left."""
+def expire() -> None:
+    """Record that an operation the deadline clamped (see :func:`clamp`) timed out."""
+    _state.expired = True
+
+
+def clamp(timeout: float | None, error: type[Exception]) -> tuple[float | None, bool]:
+    """The timeout for one network operation in this thread, and whether the deadline set
+    it (so that operation's timeout is the deadline's). Raises ``error`` (recording it)
+    when no time is left."""
     deadline = _state.deadline
     if deadline is None:
         return timeout, False
@@ -84,99 +86,11 @@ def _left(
     return timeout, False
 
 
-class _DeadlineStream(httpcore.NetworkStream):
-    """A network stream whose operations end by the attempt deadline."""
-
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
-        self._stream = stream
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        timeout, clamped = _left(timeout, httpcore.ReadTimeout)
-        try:
-            return self._stream.read(max_bytes, timeout)
-        except httpcore.ReadTimeout:
-            if clamped:
-                _state.expired = True
-            raise
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        timeout, clamped = _left(timeout, httpcore.WriteTimeout)
-        try:
-            self._stream.write(buffer, timeout)
-        except httpcore.WriteTimeout:
-            if clamped:
-                _state.expired = True
-            raise
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        timeout, clamped = _left(timeout, httpcore.ConnectTimeout)
-        try:
-            return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, timeout))
-        except httpcore.ConnectTimeout:
-            if clamped:
-                _state.expired = True
-            raise
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-
-class DeadlineBackend(httpcore.NetworkBackend):
-    """``backend`` (httpcore's ``SyncBackend`` by default) with every connect, handshake,
-    read and write ending by the current thread's attempt deadline."""
-
-    def __init__(self, backend: httpcore.NetworkBackend | None = None) -> None:
-        self.backend = httpcore.SyncBackend() if backend is None else backend
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        timeout, clamped = _left(timeout, httpcore.ConnectTimeout)
-        try:
-            stream = self.backend.connect_tcp(host, port, timeout, local_address, socket_options)
-        except httpcore.ConnectTimeout:
-            if clamped:
-                _state.expired = True
-            raise
-        return _DeadlineStream(stream)
-
-    def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        timeout, clamped = _left(timeout, httpcore.ConnectTimeout)
-        try:
-            stream = self.backend.connect_unix_socket(path, timeout, socket_options)
-        except httpcore.ConnectTimeout:
-            if clamped:
-                _state.expired = True
-            raise
-        return _DeadlineStream(stream)
-
-    def sleep(self, seconds: float) -> None:
-        self.backend.sleep(seconds)
-
-
 def bounded(transport: T) -> T:
     """``transport`` with its connection pool's network backend wrapped in a
-    :class:`DeadlineBackend`. Any other transport, or one whose pool is not the httpcore
-    pool this was written against, is returned as it is (then only the between-chunks
-    check bounds an attempt).
+    ``DeadlineBackend`` (``_deadline_backend.py``). Any other transport, or one whose
+    pool is not the httpcore pool this was written against, is returned as it is (then
+    only the between-chunks check bounds an attempt).
 
     httpx.HTTPTransport takes no ``network_backend``: it builds its httpcore pool
     (``ConnectionPool``, or ``HTTPProxy``/``SOCKSProxy``, both subclasses) itself, keeping
@@ -187,6 +101,10 @@ def bounded(transport: T) -> T:
     1.0.9): if a version renames them, the transport is left as it is and
     ``test_reply_bounds.py`` (our transports are bounded) fails.
     """
+    import httpcore
+
+    from ._deadline_backend import DeadlineBackend
+
     pool = getattr(transport, "_pool", None)
     backend = getattr(pool, "_network_backend", None)
     if (
@@ -200,5 +118,7 @@ def bounded(transport: T) -> T:
 
 def is_bounded(transport: object) -> bool:
     """Whether ``transport`` is an httpx.HTTPTransport that :func:`bounded` wrapped."""
+    from ._deadline_backend import DeadlineBackend
+
     pool = getattr(transport, "_pool", None)
     return isinstance(getattr(pool, "_network_backend", None), DeadlineBackend)
