@@ -37,6 +37,8 @@ from personalize_lite._deadline_backend import DeadlineBackend
 from personalize_lite._proxies import ProxyRouter
 from personalize_lite._steps import HttpRequest, Send
 from personalize_lite._transport import DEFAULT_MAX_RESPONSE_BYTES, Exchange, attempt_seconds
+from tests._fault_server import Drip, FaultServer
+from tests._fault_server import Reply as FaultReply
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "strict-active.json"
 JOB_BODY: bytes = json.loads(FIXTURE.read_text())["interactions"][0]["response"]["body"].encode()
@@ -487,3 +489,30 @@ def test_the_deadline_belongs_to_the_thread_that_set_it(
     assert seen == [[5.0]]  # untouched by this thread's spent deadline
     with pytest.raises(httpcore.ConnectTimeout):  # while this thread's is spent
         connect(Stream())
+
+
+def test_a_borrowed_client_keeps_its_read_timeout_and_the_between_chunks_check() -> None:
+    """Your own http_client's transport is not rebuilt: a body piece every 0.9 s (read
+    timeout 1 s, deadline 1 s) is cut at the first piece after the deadline (~1.8 s),
+    by the Exchange's check, not at the deadline itself as over our own transports."""
+    server = FaultServer([Drip(FaultReply(200, JOB_BODY), pieces=3, interval=0.9)])
+    borrowed = httpx.Client()
+    try:
+        with PersonalizeClient(
+            region="us-east-1",
+            credentials=CREDS,
+            env=ENV,
+            endpoint_url=server.url,
+            retry=RetryConfig(max_attempts=1),
+            timeout=1.0,
+            attempt_timeout=1.0,
+            http_client=borrowed,
+        ) as c:
+            started = time.monotonic()
+            with pytest.raises(ReadTimeoutError, match=r"attempt deadline \(1 s"):
+                c.describe_batch_inference_job(ARN)
+            elapsed = time.monotonic() - started
+    finally:
+        borrowed.close()
+        server.close()
+    assert 1.7 <= elapsed < 1.8 + 0.5, f"{elapsed:.2f} s"
