@@ -21,6 +21,7 @@ Actions:
   line, or after the headers;
 * :class:`Raw` -- bytes as they are, then a normal close (malformed HTTP);
 * :class:`Drip` -- a reply whose body arrives in pieces, slowly;
+* :class:`DripHead` -- a reply whose header lines arrive one by one, slowly;
 * :class:`Endless` -- a chunked body that never ends, fast or dripping;
 * :class:`Silent` -- accept, read the request, and never answer.
 
@@ -39,7 +40,18 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Final
 
-__all__ = ["Action", "Drip", "Endless", "FaultServer", "Raw", "Reply", "Reset", "Seen", "Silent"]
+__all__ = [
+    "Action",
+    "Drip",
+    "DripHead",
+    "Endless",
+    "FaultServer",
+    "Raw",
+    "Reply",
+    "Reset",
+    "Seen",
+    "Silent",
+]
 
 #: The longest a handler waits for a request to arrive, or for a send to drain.
 _IO_LIMIT: Final = 10.0
@@ -111,6 +123,23 @@ class Drip:
 
 
 @dataclass(frozen=True)
+class DripHead:
+    """``reply`` with its head sent line by line: the status line at once, then ``lines``
+    extra header lines (``X-Drip-N: ...``, ~20 bytes each, far under h11's 100 KiB head
+    limit), ``interval`` seconds apart, then the reply's own headers and body. Each gap is
+    under a client's read timeout, so only a deadline on the whole attempt cuts it."""
+
+    reply: Reply
+    lines: int
+    interval: float
+
+    def parts(self) -> list[bytes]:
+        status, _, rest = self.reply.head().partition(b"\r\n")
+        drip = [f"X-Drip-{n}: {'d' * 8}\r\n".encode() for n in range(self.lines)]
+        return [status + b"\r\n", *drip, rest + self.reply.body]
+
+
+@dataclass(frozen=True)
 class Silent:
     """Read the request, then never answer: hold the connection until the client gives up
     (or the server closes)."""
@@ -136,7 +165,7 @@ class Endless:
         return f"{len(self.chunk):x}\r\n".encode() + self.chunk + b"\r\n"
 
 
-Action = Reply | Reset | Raw | Drip | Silent | Endless
+Action = Reply | Reset | Raw | Drip | DripHead | Silent | Endless
 
 
 def _reason(status: int) -> str:
@@ -248,6 +277,8 @@ class FaultServer:
                 self._send_and_close(conn, action.data)
             elif isinstance(action, Drip):
                 self._drip(conn, action)
+            elif isinstance(action, DripHead):
+                self._drip_head(conn, action)
             elif isinstance(action, Reset):
                 self._reset(conn, action)
             elif isinstance(action, Endless):
@@ -312,6 +343,18 @@ class FaultServer:
             if self._stop.wait(drip.interval):
                 return
             conn.sendall(body[start : start + size])
+        with contextlib.suppress(OSError):
+            conn.shutdown(socket.SHUT_WR)
+        self._drain(conn)
+
+    def _drip_head(self, conn: socket.socket, drip: DripHead) -> None:
+        conn.settimeout(_IO_LIMIT)
+        first, *rest = drip.parts()
+        conn.sendall(first)
+        for part in rest:
+            if self._stop.wait(drip.interval):
+                return
+            conn.sendall(part)
         with contextlib.suppress(OSError):
             conn.shutdown(socket.SHUT_WR)
         self._drain(conn)

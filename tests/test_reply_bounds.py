@@ -1,5 +1,7 @@
 """The reply cap, the attempt deadline and the no-compression rule of the shared Exchange
-(``_transport.py``), through the sync client over ``httpx.MockTransport`` and directly.
+(``_transport.py``), through the sync client over ``httpx.MockTransport`` and directly;
+the sync client's hard deadline (``_deadline.py``, ``_deadline_backend.py``) with a
+stub network backend.
 The loopback, four-driver versions are in ``test_faults.py`` ("bounded replies")."""
 
 from __future__ import annotations
@@ -7,11 +9,14 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import threading
+import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpcore
 import httpx
 import pytest
 
@@ -25,9 +30,15 @@ from personalize_lite import (
     ResponseParseError,
     ResponseTooLargeError,
     RetryConfig,
+    _deadline,
 )
+from personalize_lite._deadline import bounded, is_bounded
+from personalize_lite._deadline_backend import DeadlineBackend
+from personalize_lite._proxies import ProxyRouter
 from personalize_lite._steps import HttpRequest, Send
 from personalize_lite._transport import DEFAULT_MAX_RESPONSE_BYTES, Exchange, attempt_seconds
+from tests._fault_server import Drip, FaultServer
+from tests._fault_server import Reply as FaultReply
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "strict-active.json"
 JOB_BODY: bytes = json.loads(FIXTURE.read_text())["interactions"][0]["response"]["body"].encode()
@@ -294,3 +305,214 @@ def test_phases_longer_than_the_deadline_are_clamped() -> None:
         "write": 0.3,
         "pool": 0.3,
     }
+
+
+# --------------------------------------------------------------------------- the hard deadline
+# _deadline.py: the sync client's network backend. Loopback runs of every phase are in
+# test_faults.py ("a head dripping in", "a body gap just under the read timeout").
+
+
+class Stream(httpcore.NetworkStream):
+    """A network stream that records the timeout of each call and can time out."""
+
+    def __init__(self, *, time_out: bool = False) -> None:
+        self.timeouts: list[float | None] = []
+        self.time_out = time_out
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        self.timeouts.append(timeout)
+        if self.time_out:
+            raise httpcore.ReadTimeout("timed out")
+        return b"x"
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.timeouts.append(timeout)
+        if self.time_out:
+            raise httpcore.WriteTimeout("timed out")
+
+    def close(self) -> None:
+        return None
+
+
+class Backend(httpcore.NetworkBackend):
+    def __init__(self, stream: Stream) -> None:
+        self.stream = stream
+        self.timeouts: list[float | None] = []
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        self.timeouts.append(timeout)
+        return self.stream
+
+
+@pytest.fixture
+def attempt() -> Iterator[Callable[[float | None], None]]:
+    """``attempt(seconds)``: begin an attempt in this thread; ended after the test."""
+    previous: list[float | None] = []
+
+    def begin(seconds: float | None) -> None:
+        previous.append(_deadline.begin(seconds))
+
+    yield begin
+    for value in reversed(previous):
+        _deadline.end(value)
+
+
+def connect(stream: Stream) -> tuple[Backend, httpcore.NetworkStream]:
+    inner = Backend(stream)
+    return inner, DeadlineBackend(inner).connect_tcp("127.0.0.1", 1, timeout=5.0)
+
+
+def test_without_a_deadline_every_timeout_passes_through() -> None:
+    inner, stream = connect(Stream())
+    stream.read(10, timeout=5.0)
+    stream.write(b"x", timeout=None)
+    assert inner.timeouts == [5.0]
+    assert inner.stream.timeouts == [5.0, None]
+    assert not _deadline.passed()
+
+
+def test_each_operation_gets_at_most_the_time_left(
+    attempt: Callable[[float | None], None],
+) -> None:
+    attempt(2.0)
+    inner, stream = connect(Stream())
+    stream.read(10, timeout=0.5)  # the phase timeout is shorter: kept
+    stream.read(10, timeout=5.0)  # the time left is shorter: clamped
+    stream.write(b"x", timeout=None)  # no phase timeout: the time left
+    assert inner.timeouts[0] is not None
+    assert 1.5 < inner.timeouts[0] <= 2.0
+    first, second, third = inner.stream.timeouts
+    assert first == 0.5
+    assert second is not None
+    assert 1.5 < second <= 2.0
+    assert third is not None
+    assert 1.5 < third <= second
+    assert not _deadline.passed()
+
+
+def test_a_timeout_is_the_deadlines_only_when_the_deadline_set_it(
+    attempt: Callable[[float | None], None],
+) -> None:
+    attempt(60.0)
+    _, stream = connect(Stream(time_out=True))
+    with pytest.raises(httpcore.ReadTimeout):
+        stream.read(10, timeout=0.5)  # the phase's own timeout
+    assert not _deadline.passed()
+    with pytest.raises(httpcore.WriteTimeout):
+        stream.write(b"x", timeout=120.0)  # clamped to the ~60 s left
+    assert _deadline.passed()
+
+
+def test_with_no_time_left_nothing_touches_the_socket(
+    attempt: Callable[[float | None], None],
+) -> None:
+    inner, stream = connect(Stream())
+    attempt(1e-9)
+    time.sleep(0.001)
+    with pytest.raises(httpcore.ReadTimeout, match="attempt deadline passed"):
+        stream.read(10, timeout=5.0)
+    with pytest.raises(httpcore.WriteTimeout, match="attempt deadline passed"):
+        stream.write(b"x", timeout=5.0)
+    assert inner.stream.timeouts == []
+    assert _deadline.passed()
+    backend = Backend(Stream())
+    with pytest.raises(httpcore.ConnectTimeout, match="attempt deadline passed"):
+        DeadlineBackend(backend).connect_tcp("127.0.0.1", 1, timeout=5.0)
+    assert backend.timeouts == []
+    _deadline.begin(None)  # the next attempt starts afresh
+    assert not _deadline.passed()
+
+
+def test_the_transports_we_create_are_bounded_and_a_borrowed_one_is_not() -> None:
+    proxied = {**ENV, "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
+    with PersonalizeClient(region="us-east-1", credentials=CREDS, env=proxied) as ours:
+        router = ours._client._transport  # type: ignore[union-attr]
+        assert isinstance(router, ProxyRouter)
+        assert is_bounded(router.direct)
+        assert router._via
+        assert all(is_bounded(t) for t in router._via.values())
+        assert ours._direct()._transport is router.direct
+    with PersonalizeClient(region="us-east-1", credentials=CREDS, env=ENV) as ours:
+        assert is_bounded(ours._client._transport)  # type: ignore[union-attr]
+    # Your own client keeps its transport; the direct client we make for it is ours.
+    borrowed = httpx.Client(transport=httpx.HTTPTransport(proxy="http://127.0.0.1:9"))
+    with PersonalizeClient(
+        region="us-east-1", credentials=CREDS, env=ENV, http_client=borrowed
+    ) as yours:
+        assert not is_bounded(borrowed._transport)
+        assert is_bounded(yours._direct()._transport)
+    plain = httpx.Client()
+    with PersonalizeClient(
+        region="us-east-1", credentials=CREDS, env=ENV, http_client=plain
+    ) as yours:
+        assert yours._direct()._transport is plain._transport
+        assert not is_bounded(plain._transport)
+    borrowed.close()
+    plain.close()
+
+
+def test_bounded_wraps_once_and_leaves_other_pools_alone() -> None:
+    transport = bounded(httpx.HTTPTransport())
+    backend = transport._pool._network_backend
+    assert isinstance(backend, DeadlineBackend)
+    assert isinstance(backend.backend, httpcore.SyncBackend)
+    assert bounded(transport)._pool._network_backend is backend
+    assert is_bounded(bounded(httpx.HTTPTransport(proxy="http://127.0.0.1:9")))
+    mock = httpx.MockTransport(lambda _request: httpx.Response(200))
+    assert bounded(mock) is mock
+    assert not is_bounded(mock)
+    transport.close()
+
+
+def test_the_deadline_belongs_to_the_thread_that_set_it(
+    attempt: Callable[[float | None], None],
+) -> None:
+    attempt(1e-9)
+    time.sleep(0.001)
+    seen: list[list[float | None]] = []
+
+    def other_thread() -> None:
+        inner, stream = connect(Stream())
+        stream.read(10, timeout=5.0)
+        seen.append(inner.stream.timeouts)
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    thread.join(timeout=10)
+    assert seen == [[5.0]]  # untouched by this thread's spent deadline
+    with pytest.raises(httpcore.ConnectTimeout):  # while this thread's is spent
+        connect(Stream())
+
+
+def test_a_borrowed_client_keeps_its_read_timeout_and_the_between_chunks_check() -> None:
+    """Your own http_client's transport is not rebuilt: a body piece every 0.9 s (read
+    timeout 1 s, deadline 1 s) is cut at the first piece after the deadline (~1.8 s),
+    by the Exchange's check, not at the deadline itself as over our own transports."""
+    server = FaultServer([Drip(FaultReply(200, JOB_BODY), pieces=3, interval=0.9)])
+    borrowed = httpx.Client()
+    try:
+        with PersonalizeClient(
+            region="us-east-1",
+            credentials=CREDS,
+            env=ENV,
+            endpoint_url=server.url,
+            retry=RetryConfig(max_attempts=1),
+            timeout=1.0,
+            attempt_timeout=1.0,
+            http_client=borrowed,
+        ) as c:
+            started = time.monotonic()
+            with pytest.raises(ReadTimeoutError, match=r"attempt deadline \(1 s"):
+                c.describe_batch_inference_job(ARN)
+            elapsed = time.monotonic() - started
+    finally:
+        borrowed.close()
+        server.close()
+    assert 1.7 <= elapsed < 1.8 + 0.5, f"{elapsed:.2f} s"

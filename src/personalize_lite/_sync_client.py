@@ -10,6 +10,7 @@ from typing import Any, TypeAlias, TypeVar, cast
 
 import httpx
 
+from . import _deadline
 from ._call import Paginator, create, describe, wait
 from ._errors import PersonalizeError
 from ._models import (
@@ -52,8 +53,10 @@ class PersonalizeClient(BaseClient[httpx.Client]):
     (connect, send, headers, body) however slowly the bytes arrive; None (the default)
     means twice the largest phase of ``timeout`` (120 s for the default 60), and twice a
     credential request's own timeout. A late attempt raises ``ReadTimeoutError`` and is
-    retried as one. This client checks the deadline between body chunks, so an attempt
-    ends within ``attempt_timeout`` plus one read timeout.
+    retried as one. Over the HTTP clients this client creates every connect, read and
+    write ends by that deadline; over your own ``http_client``, the deadline is checked
+    between body chunks, so an attempt ends within ``attempt_timeout`` plus one read
+    timeout (and its header block is bounded by your read timeout per read only).
     ``max_response_bytes`` (default 16 MiB) caps every reply, counted after decoding: past
     it reading stops and ``ResponseTooLargeError`` is raised, not retried. We ask for no
     compression (``Accept-Encoding: identity``); a reply compressed anyway is decoded
@@ -79,7 +82,10 @@ class PersonalizeClient(BaseClient[httpx.Client]):
             )
 
             def make(proxy: httpx.Proxy | None) -> httpx.BaseTransport:
-                return httpx.HTTPTransport(verify=ssl_context, limits=POOL_LIMITS, proxy=proxy)
+                # Every socket operation ends by the attempt deadline (_deadline.py).
+                return _deadline.bounded(
+                    httpx.HTTPTransport(verify=ssl_context, limits=POOL_LIMITS, proxy=proxy)
+                )
 
             self._client = httpx.Client(
                 follow_redirects=False,
@@ -100,7 +106,7 @@ class PersonalizeClient(BaseClient[httpx.Client]):
                 self._direct_client = httpx.Client(
                     follow_redirects=False,
                     timeout=self._timeout,
-                    transport=transport or httpx.HTTPTransport(),
+                    transport=transport or _deadline.bounded(httpx.HTTPTransport()),
                     trust_env=False,
                 )
             return self._direct_client
@@ -176,20 +182,34 @@ class PersonalizeClient(BaseClient[httpx.Client]):
 
     def _send(self, step: Send) -> HttpResponse:
         """One attempt: the body streamed into the shared Exchange (cap, decoding, deadline
-        checked between chunks; a blocked read is bounded by the read timeout)."""
+        checked between chunks with the client's clock). Over the transports we create,
+        every connect, read and write also ends by the deadline on real time
+        (``_deadline.py``), so a head or body dripping in cannot outlive it; over your
+        own ``http_client`` a blocked read is bounded by its read timeout only."""
         assert self._client is not None
         client = self._direct() if step.direct else self._client
         exchange = self._exchange(client, step)
-        response = client.send(exchange.request, stream=True, follow_redirects=False)
-        chunks = cast(Generator[bytes, None, None], response.iter_raw())
+        previous = _deadline.begin(exchange.seconds)
+        late = False
         try:
-            if exchange.start(response):
-                for chunk in chunks:
-                    if not exchange.feed(chunk):
-                        break  # too large, undecodable or late: finish() raises why
+            response = client.send(exchange.request, stream=True, follow_redirects=False)
+            chunks = cast(Generator[bytes, None, None], response.iter_raw())
+            try:
+                if exchange.start(response):
+                    for chunk in chunks:
+                        if not exchange.feed(chunk):
+                            break  # too large, undecodable or late: finish() raises why
+            finally:
+                chunks.close()
+                response.close()
+        except httpx.TimeoutException:
+            if not _deadline.passed():
+                raise  # a phase timeout: mapped by _run
+            late = True
         finally:
-            chunks.close()
-            response.close()
+            _deadline.end(previous)
+        if late:  # raised here, outside the handler: nothing (no request) on its chain
+            raise exchange.timed_out()
         return exchange.finish()
 
     def close(self) -> None:

@@ -415,8 +415,10 @@ class Exchange:
       with ``monotonic`` after every body chunk: only while more is to come, so a reply
       already complete is never thrown away (and an injected clock that jumps while the
       transport serves a whole reply, as a cassette replay's does, stops nothing). The
-      async driver also cancels the whole exchange at that deadline; the sync one cannot
-      interrupt a blocked read, which the read timeout bounds.
+      drivers also hold the whole exchange to :attr:`seconds` on real time: the async one
+      cancels it at the deadline; the sync one gives every socket operation of the
+      transports it builds only the time left (``_deadline.py``). Over a borrowed sync
+      ``http_client`` a blocked read is bounded by its read timeout only.
     """
 
     def __init__(
