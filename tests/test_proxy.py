@@ -481,6 +481,47 @@ def test_an_unusable_proxy_url_is_a_configuration_error_without_its_password(
     assert info.value.__context__ is None
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        f"HTTP://alice:{PROXY_PASSWORD}@corp-proxy:3128",
+        f" http://alice:{PROXY_PASSWORD}@corp-proxy:3128 ",
+        f"Http://alice:{PROXY_PASSWORD}@corp-proxy:3128/",
+        f"\talice:{PROXY_PASSWORD}@corp-proxy:3128\n",
+    ],
+)
+def test_an_upper_case_or_padded_proxy_url_keeps_its_host_and_credentials(value: str) -> None:
+    """Review S1: ``HTTP://alice:pw@corp-proxy:3128`` became ``http://HTTP://alice:...``
+    (host ``http``, the password in the path, no Proxy-Authorization)."""
+    from personalize_lite._proxies import _proxy
+
+    url = ProxyRoutes.from_env({"HTTPS_PROXY": value}).proxies["https"]
+    assert url.rstrip("/") == f"http://alice:{PROXY_PASSWORD}@corp-proxy:3128"
+    proxy = _proxy(url)
+    assert (proxy.url.scheme, proxy.url.host, proxy.url.port) == ("http", "corp-proxy", 3128)
+    assert proxy.url.userinfo == b""
+    pair = base64.b64encode(f"alice:{PROXY_PASSWORD}".encode()).decode()
+    assert proxy.headers["Proxy-Authorization"] == f"Basic {pair}"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        f"http://alice:{PROXY_PASSWORD}@corp-proxy:3128/some/path",
+        f"http://alice:{PROXY_PASSWORD}@corp-proxy:3128?q=1",
+        f"http://alice:{PROXY_PASSWORD}@corp-proxy:3128/#frag",
+        f"http://http//alice:{PROXY_PASSWORD}@corp-proxy:3128",
+    ],
+)
+def test_a_proxy_url_with_a_path_query_or_fragment_is_refused_masked(value: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        ProxyRoutes.from_env({"HTTPS_PROXY": value})
+    assert "HTTPS_PROXY" in str(info.value)
+    assert PROXY_PASSWORD not in str(info.value)
+    assert info.value.__cause__ is None
+    assert info.value.__context__ is None
+
+
 def test_the_routes_repr_masks_the_proxy_password() -> None:
     routes = ProxyRoutes.from_env({"HTTP_PROXY": f"http://u:{PROXY_PASSWORD}@p:1"})
     assert PROXY_PASSWORD not in repr(routes)

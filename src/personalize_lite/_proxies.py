@@ -94,9 +94,13 @@ def mask_proxy_url(url: str) -> str:
 
 
 def _fix_proxy_url(url: str) -> str:
-    """botocore's ``ProxyConfiguration._fix_proxy_url``."""
-    if url.startswith(("http:", "https:")):
-        return url
+    """botocore's ``ProxyConfiguration._fix_proxy_url``, on the stripped URL and with the
+    scheme compared in any case and written back in lower case (``HTTP://u:p@h`` would
+    otherwise become ``http://HTTP://u:p@h``: host ``http``, the password in the path)."""
+    url = url.strip()
+    scheme, sep, rest = url.partition(":")
+    if sep and scheme.lower() in _SCHEMES:
+        return f"{scheme.lower()}:{rest}"
     if url.startswith("//"):
         return "http:" + url
     return "http://" + url
@@ -137,7 +141,7 @@ class ProxyRoutes:
         for scheme in _SCHEMES:
             if scheme not in found:
                 continue
-            url = found[scheme]
+            url = found[scheme].strip()
             named = _SCHEME.match(url)
             if named and named.group(1).lower() not in _SCHEMES:
                 # botocore would prefix http:// and fail later; say what is wrong.
@@ -176,6 +180,12 @@ def _check_proxy_url(url: str, scheme: str) -> None:
         # Not echoing the parse error: it may quote the password.
         raise ConfigurationError(
             f"{what} must be an http:// or https:// URL with a host, not {mask_proxy_url(url)!r}"
+        )
+    if parsed.path not in ("", "/") or parsed.query or parsed.fragment or "#" in url:
+        # A proxy URL has no use for them; a mangled URL puts its password there.
+        raise ConfigurationError(
+            f"{what} must be scheme://[user:password@]host[:port], with no path, query or "
+            f"fragment, not {mask_proxy_url(url)!r}"
         )
 
 
