@@ -588,6 +588,103 @@ def test_a_proxy_transport_of_yours_is_bypassed_by_a_private_direct_client(
     assert server.paths() == [("GET", "/v1/credentials")]
 
 
+def test_a_recorder_is_as_direct_as_the_transport_it_wraps() -> None:
+    """Review S2: a RecordingTransport around a proxying transport was taken as direct,
+    and the container request (with its Authorization token) went to the proxy."""
+    from personalize_lite.testing import RecordingTransport
+
+    mock = RecordingTransport(inner=httpx.MockTransport(_mock))
+    with httpx.Client(transport=mock) as client:
+        assert direct_transport(client) is mock  # still recorded
+    for inner in (
+        httpx.HTTPTransport(proxy="http://127.0.0.1:9"),
+        RecordingTransport(inner=httpx.HTTPTransport(proxy="http://127.0.0.1:9")),
+    ):
+        with httpx.Client(transport=RecordingTransport(inner=inner)) as client:
+            assert direct_transport(client) is None
+
+
+def test_an_async_recorder_or_forward_auth_around_a_proxy_is_not_direct() -> None:
+    from personalize_lite._proxies import _ForwardAuth
+    from personalize_lite.testing import AsyncRecordingTransport
+
+    async def main() -> None:
+        proxied = httpx.AsyncHTTPTransport(proxy="http://127.0.0.1:9")
+        mock = httpx.MockTransport(_mock)
+        cases: list[tuple[httpx.AsyncBaseTransport, bool]] = [
+            (AsyncRecordingTransport(inner=proxied), False),
+            (_ForwardAuth(AsyncRecordingTransport(inner=proxied), "Basic x"), False),
+            (AsyncRecordingTransport(inner=mock), True),
+        ]
+        for transport, direct in cases:
+            async with httpx.AsyncClient(transport=transport) as client:
+                assert (direct_transport(client) is transport) is direct, transport
+                assert direct or direct_transport(client) is None
+
+    anyio.run(main, backend="asyncio")
+
+
+def test_an_aiohttp_transport_with_a_session_factory_is_not_taken_as_direct() -> None:
+    """Review S2: the check read ``trust_env`` off the factory, not off the session it
+    makes; we cannot know what the factory makes, so the private direct client is used."""
+    aiohttp = pytest.importorskip("aiohttp")
+    from httpx_aiohttp import AiohttpTransport
+
+    async def main() -> None:
+        factory = AiohttpTransport(client=lambda: aiohttp.ClientSession(trust_env=True))
+        default = AiohttpTransport()  # its own session: trust_env=False
+        trusting = AiohttpTransport(client=aiohttp.ClientSession(trust_env=True))
+        try:
+            for transport, direct in ((factory, False), (default, True), (trusting, False)):
+                async with httpx.AsyncClient(transport=transport) as client:
+                    assert (direct_transport(client) is transport) is direct, transport
+                    assert direct or direct_transport(client) is None
+        finally:
+            await trusting.aclose()
+
+    anyio.run(main, backend="asyncio")
+
+
+@pytest.mark.parametrize("driver_name", ["sync", "asyncio"])
+def test_the_container_request_bypasses_a_proxy_behind_our_recorder(
+    driver_name: str, proxy: RecordingProxy, server: MetadataServer, aws_env: dict[str, str]
+) -> None:
+    from personalize_lite.testing import AsyncRecordingTransport, RecordingTransport
+
+    server.required_auth = AUTH
+    server.route("GET", "/v1/credentials", Reply(200, json.dumps(creds_document())))
+    env = env_with(
+        aws_env,
+        AWS_CONTAINER_CREDENTIALS_FULL_URI=f"{server.url}/v1/credentials",
+        AWS_CONTAINER_AUTHORIZATION_TOKEN=AUTH,
+    )
+    kwargs: dict[str, Any] = {"env": env, "endpoint_url": SERVICE, "allow_http": True}
+    if driver_name == "sync":
+        recorder = RecordingTransport(inner=httpx.HTTPTransport(proxy=proxy.url))
+        with (
+            httpx.Client(transport=recorder, timeout=5) as http,
+            PersonalizeClient(http_client=http, region="us-east-1", **kwargs) as client,
+        ):
+            job = client.describe_batch_inference_job(ARN)
+    else:
+
+        async def main() -> Any:
+            with anyio.fail_after(10):
+                recorder = AsyncRecordingTransport(inner=httpx.AsyncHTTPTransport(proxy=proxy.url))
+                async with (
+                    httpx.AsyncClient(transport=recorder, timeout=5) as http,
+                    AsyncPersonalizeClient(http_client=http, region="us-east-1", **kwargs) as c,
+                ):
+                    return await c.describe_batch_inference_job(ARN)
+
+        job = anyio.run(main, backend=driver_name)
+    assert job.status == "ACTIVE"
+    assert proxy.requests() == [("POST", f"{SERVICE}/")]
+    assert signing_key(proxy.seen[0]) == ACCESS_KEY, "signed with the proxy's keys"
+    assert all(AUTH not in value for seen in proxy.seen for value in seen.headers.values())
+    assert server.paths() == [("GET", "/v1/credentials")]
+
+
 _BOTOCORE = """
 import json, sys
 from botocore.httpsession import ProxyConfiguration

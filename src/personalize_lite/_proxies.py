@@ -292,28 +292,70 @@ class AsyncProxyRouter(httpx.AsyncBaseTransport):
             await transport.aclose()
 
 
+#: Transports that only wrap another (``class module, class name`` -> the attribute holding
+#: it); matched along the MRO, so subclasses count. Named, not imported: the recorders
+#: live in ``testing``, above this module.
+_WRAPPERS: Final = {
+    ("personalize_lite.testing._record", "RecordingTransport"): "_inner",
+    ("personalize_lite.testing._record", "AsyncRecordingTransport"): "_inner",
+    (__name__, "_ForwardAuth"): "inner",
+}
+#: How deep wrappers are unwrapped before giving up (None: unsure).
+_MAX_WRAPPERS: Final = 8
+
+
+def _wrapped(transport: object) -> tuple[bool, object]:
+    """(True, the transport it wraps) for a known wrapper, else (False, None)."""
+    for cls in type(transport).__mro__:
+        attribute = _WRAPPERS.get((cls.__module__, cls.__qualname__))
+        if attribute is not None:
+            return True, getattr(transport, attribute, None)
+    return False, None
+
+
+def _sends_directly(transport: object) -> bool:
+    """Whether ``transport`` is known not to send through a proxy. Unwraps our recorders
+    and :class:`_ForwardAuth` (a wrapper is as direct as what it wraps)."""
+    for _ in range(_MAX_WRAPPERS):
+        is_wrapper, inner = _wrapped(transport)
+        if not is_wrapper:
+            break
+        transport = inner
+    else:
+        return False
+    if not isinstance(transport, httpx.BaseTransport | httpx.AsyncBaseTransport):
+        return False
+    if isinstance(transport, ProxyRouter | AsyncProxyRouter):
+        return False  # routes some requests through a proxy (its .direct is taken above)
+    if isinstance(transport, httpx.HTTPTransport | httpx.AsyncHTTPTransport):
+        pool = getattr(transport, "_pool", None)
+        proxied = ("HTTPProxy", "SOCKSProxy", "AsyncHTTPProxy", "AsyncSOCKSProxy")
+        return pool is not None and type(pool).__name__ not in proxied
+    if type(transport).__module__.startswith("httpx_aiohttp"):
+        if getattr(transport, "proxy", None) is not None:
+            return False
+        session = getattr(transport, "client", None)
+        if session is not None and callable(session):
+            return False  # a factory: what session it makes is unknown until it runs
+        return not getattr(session, "trust_env", False)
+    return True
+
+
 def direct_transport(client: httpx.Client | httpx.AsyncClient) -> Any:
     """The transport of ``client`` that sends without a proxy, or None when there may be
-    none: the credential endpoints' requests (``Send.direct``) go over it.
+    none (the caller then sends over a private direct client): the credential
+    endpoints' requests (``Send.direct``) go over it.
 
     httpx keeps the proxies of ``proxy=`` and of ``trust_env`` (``HTTP_PROXY``...) in the
     client's mounts, never in its base transport, which is returned unless it is itself
-    a proxy (an ``HTTPTransport(proxy=...)``, an ``AiohttpTransport(proxy=...)`` or one
-    whose aiohttp session trusts the environment). A transport of another kind (a mock,
-    a recorder, your own) is taken as direct. ``client._transport`` is private httpx
-    API, read defensively: if it is missing, None.
+    a proxy (an ``HTTPTransport(proxy=...)``, an ``AiohttpTransport(proxy=...)``, one
+    whose aiohttp session trusts the environment, or one given a session factory, whose
+    session is unknown). Our recorders and wrappers are unwrapped: they are as direct as
+    what they wrap. A transport of another kind (a mock, your own) cannot be looked
+    into and is taken as direct. ``client._transport`` is private httpx API, read
+    defensively: if it is missing, None.
     """
     transport = getattr(client, "_transport", None)
     if isinstance(transport, ProxyRouter | AsyncProxyRouter):
         return transport.direct
-    if not isinstance(transport, httpx.BaseTransport | httpx.AsyncBaseTransport):
-        return None
-    if isinstance(transport, httpx.HTTPTransport | httpx.AsyncHTTPTransport):
-        pool = getattr(transport, "_pool", None)
-        proxied = ("HTTPProxy", "SOCKSProxy", "AsyncHTTPProxy", "AsyncSOCKSProxy")
-        return None if pool is None or type(pool).__name__ in proxied else transport
-    if type(transport).__module__.startswith("httpx_aiohttp"):
-        session = getattr(transport, "client", None)
-        if getattr(transport, "proxy", None) is not None or getattr(session, "trust_env", False):
-            return None
-    return transport
+    return transport if _sends_directly(transport) else None
