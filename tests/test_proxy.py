@@ -528,6 +528,21 @@ def test_the_routes_repr_masks_the_proxy_password() -> None:
     assert "http://***:***@p:1" in repr(routes)
 
 
+def test_the_httpx_proxy_we_build_masks_its_credentials_in_its_repr() -> None:
+    """Review S3: repr(httpx.Proxy) printed ``headers={'proxy-authorization': 'Basic ...'}``
+    (reachable as AiohttpTransport.proxy, and in frame locals)."""
+    from personalize_lite._proxies import _proxy
+
+    proxy = _proxy(f"http://alice:{PROXY_PASSWORD}@proxy.example:3128")
+    encoded = base64.b64encode(f"alice:{PROXY_PASSWORD}".encode()).decode()
+    assert proxy.headers["Proxy-Authorization"] == f"Basic {encoded}"  # still sent
+    for text in (repr(proxy), str(proxy), f"{[proxy]}"):
+        assert encoded not in text
+        assert PROXY_PASSWORD not in text
+        assert "proxy.example:3128" in text
+        assert "[secure]" in text
+
+
 def _mock(request: httpx.Request) -> httpx.Response:
     return httpx.Response(204)
 

@@ -192,6 +192,16 @@ def _check_proxy_url(url: str, scheme: str) -> None:
 # --------------------------------------------------------------------------- transports
 
 
+class _MaskedProxy(httpx.Proxy):
+    """An ``httpx.Proxy`` whose repr hides header values (httpx's shows
+    ``Proxy-Authorization: Basic ...``, the password in base64)."""
+
+    def __repr__(self) -> str:
+        headers = dict.fromkeys(self.headers.keys(), "[secure]")
+        shown = f", headers={headers!r}" if headers else ""
+        return f"Proxy({str(self.url)!r}{shown})"
+
+
 def _proxy(url: str) -> httpx.Proxy:
     """The httpx proxy for ``url``: its ``user:password@`` (both needed, as botocore)
     becomes a ``Proxy-Authorization: Basic`` header, which httpx's transports and
@@ -202,7 +212,7 @@ def _proxy(url: str) -> httpx.Proxy:
     if parsed.username and parsed.password:
         pair = f"{parsed.username}:{parsed.password}".encode()
         headers["Proxy-Authorization"] = f"Basic {base64.b64encode(pair).decode('ascii')}"
-    return httpx.Proxy(parsed.copy_with(username=None, password=None), headers=headers)
+    return _MaskedProxy(parsed.copy_with(username=None, password=None), headers=headers)
 
 
 class _ForwardAuth(httpx.AsyncBaseTransport):
