@@ -468,6 +468,41 @@ def test_loopback_is_never_proxied_other_hosts_are(url: str, proxied: bool) -> N
 
 
 @pytest.mark.parametrize(
+    "host",
+    [
+        "localhost",
+        "LocalHost",
+        "localhost.",  # a fully qualified name: DNS answers it, not /etc/hosts
+        "127.0.0.1",
+        "127.255.0.9",
+        "[::1]",
+        "[0:0:0:0:0:0:0:1]",
+        "localhost.example",
+        "sub.localhost",
+        "10.0.0.1",
+        "[::2]",
+    ],
+)
+def test_the_proxy_and_endpoint_rules_agree_on_what_is_loopback(host: str) -> None:
+    """Review C2: the proxy rule stripped a trailing dot (``localhost.`` went direct)
+    while the endpoint rule refused plain http to it. One helper for both now."""
+    from personalize_lite._endpoints import validate_endpoint_url
+
+    url = f"http://{host}:8080"
+    try:
+        validate_endpoint_url(url, allow_http=False)
+    except ConfigurationError:
+        endpoint_says_loopback = False
+    else:
+        endpoint_says_loopback = True
+    routes = ProxyRoutes.from_env({"HTTP_PROXY": "http://p:1"})
+    proxy_says_loopback = routes.proxy_for(url + "/") is None
+    assert proxy_says_loopback is endpoint_says_loopback
+    expected = host.lower() == "localhost" or host.startswith(("127.", "[::1]", "[0:0"))
+    assert proxy_says_loopback is expected
+
+
+@pytest.mark.parametrize(
     "value", ["socks5://p:1080", "http://", f"ftp://user:{PROXY_PASSWORD}@p:21", "http://p:x"]
 )
 def test_an_unusable_proxy_url_is_a_configuration_error_without_its_password(

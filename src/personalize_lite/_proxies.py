@@ -21,9 +21,12 @@ The rule is botocore's (``botocore.utils.get_environ_proxies`` on the endpoint, 
 
 Two differences from botocore, on purpose:
 
-* Loopback hosts (``localhost``, 127.0.0.0/8, ``::1``) are never proxied: a proxy cannot
-  reach our loopback, and an ``http://`` endpoint would hand it the signed request and
-  the session token in clear text (Go's ``httpproxy`` has the same rule).
+* Loopback hosts are never proxied: a proxy cannot reach our loopback, and an
+  ``http://`` endpoint would hand it the signed request and the session token in clear
+  text. Loopback is :func:`~._endpoints.is_loopback_host`, the rule that also allows
+  plain http to an endpoint: exactly ``localhost`` (any case; not ``localhost.``, which
+  DNS answers) and loopback IP literals (127.0.0.0/8, ``::1``). Go's ``httpproxy``
+  exempts ``localhost`` and loopback IPs too.
 * Credential endpoints (instance metadata, the container endpoint) are never proxied
   (their :class:`~._steps.Send` steps are ``direct``): botocore's container fetcher uses
   no proxy, but its IMDS fetcher honours ``HTTP_PROXY`` unless ``NO_PROXY`` lists
@@ -33,7 +36,6 @@ Two differences from botocore, on purpose:
 from __future__ import annotations
 
 import base64
-import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final
@@ -45,6 +47,7 @@ from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined
 import attrs
 import httpx
 
+from ._endpoints import is_loopback_host
 from ._errors import ConfigurationError
 
 __all__ = [
@@ -106,16 +109,6 @@ def _fix_proxy_url(url: str) -> str:
     return "http://" + url
 
 
-def _is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower().rstrip(".")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _proxies_repr(proxies: Mapping[str, str]) -> str:
     return repr({scheme: mask_proxy_url(url) for scheme, url in proxies.items()})
 
@@ -161,7 +154,7 @@ class ProxyRoutes:
         """The proxy URL for a request to ``url``, None to connect directly."""
         parts = urlsplit(url)
         proxy = self.proxies.get(parts.scheme)
-        if proxy is None or _is_loopback(parts.hostname or ""):
+        if proxy is None or is_loopback_host(parts.hostname or ""):
             return None
         if self.no_proxy is not None and proxy_bypass_environment(
             parts.netloc.rpartition("@")[2], {"no": self.no_proxy}
