@@ -70,6 +70,32 @@ def first_send(plan: Plan[Any]) -> Send:
     return step
 
 
+def test_every_container_request_is_marked_direct() -> None:
+    """Review T1: ``direct`` on every attempt's Send step, so no proxy ever sees the
+    Authorization token (the proxy tests' loopback container URL could not show it)."""
+    from personalize_lite._steps import HttpResponse, Sleep
+
+    env = {
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/creds",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN": AUTH,
+    }
+    plan = container(env, attempts=3).load()
+    sends: list[Send] = []
+    step: Any = next(plan)
+    with pytest.raises(CredentialRetrievalError, match="after 3 attempts"):
+        for _ in range(20):  # 3 attempts, 2 sleeps between them, and blocking steps
+            if isinstance(step, Send):
+                sends.append(step)
+                step = plan.send(HttpResponse(status_code=500, headers={}, body=b""))
+            elif isinstance(step, Blocking):
+                step = plan.send(step.fn())
+            else:
+                assert isinstance(step, Sleep)
+                step = plan.send(None)
+    assert len(sends) == 3
+    assert all(send.direct for send in sends)
+
+
 # --------------------------------------------------------------------------- success
 
 

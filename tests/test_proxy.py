@@ -365,8 +365,19 @@ def test_instance_metadata_requests_never_go_through_the_proxy(
 
 
 def test_the_container_endpoint_is_never_proxied_by_our_client(
-    driver: str, proxy: RecordingProxy, server: MetadataServer, aws_env: dict[str, str]
+    driver: str,
+    proxy: RecordingProxy,
+    server: MetadataServer,
+    aws_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The container URL is loopback, which is never proxied anyway (review T1: removing
+    ``direct=True`` from _container.py left this passing): with the loopback exemption
+    switched off, only ``Send.direct`` keeps the request from the proxy."""
+    import personalize_lite._proxies
+
+    monkeypatch.setattr(personalize_lite._proxies, "is_loopback_host", lambda host: False)
+    assert ProxyRoutes.from_env({"HTTP_PROXY": proxy.url}).proxy_for(server.url) == proxy.url
     server.required_auth = AUTH
     server.route("GET", "/v1/credentials", Reply(200, json.dumps(creds_document())))
     env = env_with(
