@@ -81,8 +81,9 @@ def test_every_container_request_is_marked_direct() -> None:
     }
     plan = container(env, attempts=3).load()
     sends: list[Send] = []
-    step: Any = next(plan)
-    with pytest.raises(CredentialRetrievalError, match="after 3 attempts"):
+
+    def drive() -> None:
+        step: Any = next(plan)
         for _ in range(20):  # 3 attempts, 2 sleeps between them, and blocking steps
             if isinstance(step, Send):
                 sends.append(step)
@@ -92,6 +93,9 @@ def test_every_container_request_is_marked_direct() -> None:
             else:
                 assert isinstance(step, Sleep)
                 step = plan.send(None)
+
+    with pytest.raises(CredentialRetrievalError, match="after 3 attempts"):
+        drive()
     assert len(sends) == 3
     assert all(send.direct for send in sends)
 

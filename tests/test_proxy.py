@@ -376,7 +376,7 @@ def test_the_container_endpoint_is_never_proxied_by_our_client(
     switched off, only ``Send.direct`` keeps the request from the proxy."""
     import personalize_lite._proxies
 
-    monkeypatch.setattr(personalize_lite._proxies, "is_loopback_host", lambda host: False)
+    monkeypatch.setattr(personalize_lite._proxies, "is_loopback_host", lambda _host: False)
     assert ProxyRoutes.from_env({"HTTP_PROXY": proxy.url}).proxy_for(server.url) == proxy.url
     server.required_auth = AUTH
     server.route("GET", "/v1/credentials", Reply(200, json.dumps(creds_document())))
