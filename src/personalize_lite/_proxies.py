@@ -38,7 +38,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 from urllib.parse import urlsplit
 
 # Undocumented (no stub), but it is what proxy_bypass() is on Linux, and so what botocore runs.
@@ -234,26 +234,30 @@ def aiohttp_forward_auth(
     return transport if value is None else _ForwardAuth(transport, value)
 
 
-class ProxyRouter(httpx.BaseTransport):
-    """Sends each request over ``direct`` or over the transport of its proxy
-    (``routes.proxy_for``); ``make(proxy)`` builds a transport (``None``: direct)."""
+_T = TypeVar("_T", httpx.BaseTransport, httpx.AsyncBaseTransport)
 
-    def __init__(
-        self, routes: ProxyRoutes, make: Callable[[httpx.Proxy | None], httpx.BaseTransport]
-    ) -> None:
+
+class _Routing(Generic[_T]):
+    """What the two routers share: a transport per proxy URL and one direct, built by
+    ``make(proxy)`` (``None``: direct), and the choice per request URL."""
+
+    def __init__(self, routes: ProxyRoutes, make: Callable[[httpx.Proxy | None], _T]) -> None:
         self.routes = routes
-        self.direct: httpx.BaseTransport = make(None)
-        self._via: dict[str, httpx.BaseTransport] = {
-            url: make(_proxy(url)) for url in set(routes.proxies.values())
-        }
+        self.direct: _T = make(None)
+        self._via: dict[str, _T] = {url: make(_proxy(url)) for url in set(routes.proxies.values())}
         self._cache: dict[str, str | None] = {}
 
-    def route(self, url: httpx.URL) -> httpx.BaseTransport:
+    def route(self, url: httpx.URL) -> _T:
         key = f"{url.scheme}://{url.netloc.decode('ascii')}"
         if key not in self._cache:
             self._cache[key] = self.routes.proxy_for(key)
         proxy = self._cache[key]
         return self.direct if proxy is None else self._via[proxy]
+
+
+class ProxyRouter(_Routing[httpx.BaseTransport], httpx.BaseTransport):
+    """Sends each request over ``direct`` or over the transport of its proxy
+    (``routes.proxy_for``); ``make(proxy)`` builds a transport (``None``: direct)."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         return self.route(request.url).handle_request(request)
@@ -264,27 +268,8 @@ class ProxyRouter(httpx.BaseTransport):
             transport.close()
 
 
-class AsyncProxyRouter(httpx.AsyncBaseTransport):
+class AsyncProxyRouter(_Routing[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport):
     """:class:`ProxyRouter` for async transports (httpx's own or httpx-aiohttp's)."""
-
-    def __init__(
-        self,
-        routes: ProxyRoutes,
-        make: Callable[[httpx.Proxy | None], httpx.AsyncBaseTransport],
-    ) -> None:
-        self.routes = routes
-        self.direct: httpx.AsyncBaseTransport = make(None)
-        self._via: dict[str, httpx.AsyncBaseTransport] = {
-            url: make(_proxy(url)) for url in set(routes.proxies.values())
-        }
-        self._cache: dict[str, str | None] = {}
-
-    def route(self, url: httpx.URL) -> httpx.AsyncBaseTransport:
-        key = f"{url.scheme}://{url.netloc.decode('ascii')}"
-        if key not in self._cache:
-            self._cache[key] = self.routes.proxy_for(key)
-        proxy = self._cache[key]
-        return self.direct if proxy is None else self._via[proxy]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         return await self.route(request.url).handle_async_request(request)
