@@ -17,7 +17,10 @@ The rule is botocore's (``botocore.utils.get_environ_proxies`` on the endpoint, 
   leading dot, optionally with ``:port`` (``urllib.request.proxy_bypass_environment``,
   called as is). No CIDR ranges, as botocore.
 * A proxy URL without a scheme is ``http://`` (botocore's ``_fix_proxy_url``); its
-  ``user:password@`` becomes ``Proxy-Authorization: Basic``.
+  ``user:password@`` becomes ``Proxy-Authorization: Basic``. Unlike botocore, the URL is
+  stripped, its scheme matched in any case (``HTTP://``), and a path, query or fragment
+  is refused (botocore would prefix ``http://`` to ``HTTP://u:p@h`` and connect to a
+  host named ``http``).
 
 Two differences from botocore, on purpose:
 
