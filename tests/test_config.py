@@ -876,3 +876,77 @@ def test_ca_bundle_precedence() -> None:
     )
     assert settings({"AWS_CA_BUNDLE": ""}, config=config).ca_bundle == "/from/profile.pem"
     assert settings().ca_bundle is None
+
+
+# --------------------------------------------------------------------------- read_bounded
+
+
+def _read_in_a_thread(path: str, limit: int = 1024) -> object:
+    """read_bounded(path) in a daemon thread, waited for at most 5 s; the outcome (bytes
+    or the exception). A reader still blocked on a FIFO is released by opening its
+    other end, so the test never leaves a thread behind."""
+    import threading
+
+    from personalize_lite._config import read_bounded
+
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(read_bounded(path, limit))
+        except Exception as exc:  # the outcome under test
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(5)
+    if thread.is_alive():
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))  # releases the blocked open
+        thread.join(5)
+        pytest.fail(f"read_bounded({path!r}) was still blocked after 5 s")
+    return outcome[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_read_bounded_refuses_a_fifo_without_a_writer_at_once(tmp_path: Path) -> None:
+    """Review S4: opening a FIFO that nobody writes to blocked forever (in the async
+    client, an uncancellable worker thread)."""
+    import errno
+    import time
+
+    path = tmp_path / "token"
+    os.mkfifo(path)
+    started = time.perf_counter()
+    outcome = _read_in_a_thread(str(path))
+    assert time.perf_counter() - started < 2.0
+    assert isinstance(outcome, OSError), outcome
+    assert outcome.errno == errno.EINVAL
+    assert outcome.strerror == "not a regular file (a FIFO)"
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("/dev/zero", "not a regular file (a character device)"),
+        ("directory", "Is a directory"),
+        ("regular", b"token"),
+        ("too large", f"larger than {len('token') - 1} bytes"),
+    ],
+)
+def test_read_bounded_reads_regular_files_only_and_within_the_limit(
+    kind: str, expected: object, tmp_path: Path
+) -> None:
+    path = kind
+    if kind == "directory":
+        path = str(tmp_path)
+    elif kind in ("regular", "too large"):
+        (tmp_path / "token").write_bytes(b"token")
+        path = str(tmp_path / "token")
+    elif not os.path.exists(kind):
+        pytest.skip(f"{kind} does not exist here")
+    outcome = _read_in_a_thread(path, 5 if kind == "regular" else 4)
+    if isinstance(expected, bytes):
+        assert outcome == expected
+    else:
+        assert isinstance(outcome, OSError), outcome
+        assert outcome.strerror == expected

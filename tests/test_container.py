@@ -70,6 +70,36 @@ def first_send(plan: Plan[Any]) -> Send:
     return step
 
 
+def test_every_container_request_is_marked_direct() -> None:
+    """Review T1: ``direct`` on every attempt's Send step, so no proxy ever sees the
+    Authorization token (the proxy tests' loopback container URL could not show it)."""
+    from personalize_lite._steps import HttpResponse, Sleep
+
+    env = {
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/creds",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN": AUTH,
+    }
+    plan = container(env, attempts=3).load()
+    sends: list[Send] = []
+
+    def drive() -> None:
+        step: Any = next(plan)
+        for _ in range(20):  # 3 attempts, 2 sleeps between them, and blocking steps
+            if isinstance(step, Send):
+                sends.append(step)
+                step = plan.send(HttpResponse(status_code=500, headers={}, body=b""))
+            elif isinstance(step, Blocking):
+                step = plan.send(step.fn())
+            else:
+                assert isinstance(step, Sleep)
+                step = plan.send(None)
+
+    with pytest.raises(CredentialRetrievalError, match="after 3 attempts"):
+        drive()
+    assert len(sends) == 3
+    assert all(send.direct for send in sends)
+
+
 # --------------------------------------------------------------------------- success
 
 
@@ -444,20 +474,45 @@ def _load_blocking_steps(plan: Plan[Any]) -> Send:
     return step
 
 
-@pytest.mark.parametrize("source", ["/dev/zero", "sparse 64 MiB file"])
-def test_an_endless_or_huge_token_file_is_refused_quickly_in_bounded_memory(
-    source: str, tmp_path: Path
+@pytest.mark.parametrize(
+    ("source", "refusal"),
+    [
+        ("/dev/zero", r"not a regular file \(a character device\)"),
+        ("sparse 64 MiB file", "larger than 1048576 bytes"),
+        ("fifo", r"not a regular file \(a FIFO\)"),
+    ],
+)
+def test_an_endless_huge_or_blocking_token_file_is_refused_quickly_in_bounded_memory(
+    source: str, refusal: str, tmp_path: Path
 ) -> None:
-    """Issue 14, finding 5: the token file was read whole (/dev/zero past 1 GiB)."""
+    """Issue 14, finding 5: the token file was read whole (/dev/zero past 1 GiB).
+    Review S4: a FIFO with no writer blocked the open forever (a watchdog opens its
+    other end after 5 s, so a regression fails instead of hanging)."""
+    import contextlib
+    import os
+    import threading
     import time
     import tracemalloc
 
     path = source
+    watchdog = None
     if source.startswith("sparse"):
         big = tmp_path / "token"
         with big.open("wb") as stream:
             stream.truncate(64 * 1024 * 1024)
         path = str(big)
+    elif source == "fifo":
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("no FIFOs on this platform")
+        path = str(tmp_path / "token")
+        os.mkfifo(path)
+
+        def release() -> None:
+            with contextlib.suppress(OSError):  # no reader blocked on it: nothing to do
+                os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+
+        watchdog = threading.Timer(5.0, release)
+        watchdog.start()
     elif not Path(source).exists():
         pytest.skip(f"{source} does not exist on this system")
     uri = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/creds"}
@@ -465,12 +520,14 @@ def test_an_endless_or_huge_token_file_is_refused_quickly_in_bounded_memory(
     tracemalloc.start()
     started = time.perf_counter()
     try:
-        with pytest.raises(CredentialRetrievalError, match="larger than 1048576 bytes") as info:
+        with pytest.raises(CredentialRetrievalError, match=refusal) as info:
             _load_blocking_steps(provider.load())
         elapsed = time.perf_counter() - started
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
+        if watchdog is not None:
+            watchdog.cancel()
     assert elapsed < 2.0
     assert peak < 4 * 1024 * 1024, f"peak {peak} bytes while reading {source}"
     assert path in str(info.value)

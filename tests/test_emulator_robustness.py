@@ -303,6 +303,37 @@ def test_an_idle_connection_is_closed_after_the_idle_timeout(server: FixtureServ
     assert_still_serving(server)
 
 
+def test_a_client_trickling_its_request_head_is_dropped_when_the_head_is_late() -> None:
+    """Review C3: the idle timeout applied to each read, so a client sending one byte of
+    its head every 0.6 idle timeouts held its connection slot for ever (and, with
+    max_connections=1, every other client got 503). The whole head now has to arrive
+    within the idle timeout."""
+    idle = 0.5
+    with running(max_connections=1, idle_timeout=idle) as server:
+        head = b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 40
+        with socket.create_connection(address(server), timeout=idle * 10) as slow:
+            started = time.monotonic()
+            closed_after = None
+            for byte in head:  # ~23 s if never closed; the close is what we wait for
+                try:
+                    slow.sendall(bytes([byte]))
+                except ConnectionError:
+                    closed_after = time.monotonic() - started
+                    break
+                ready, _, _ = select.select([slow], [], [], idle * 0.6)
+                if ready:
+                    try:
+                        reply = slow.recv(1024)
+                    except ConnectionError:
+                        reply = b""
+                    assert reply == b"", reply[:200]  # closed, no reply
+                    closed_after = time.monotonic() - started
+                    break
+            assert closed_after is not None, "the trickling client was never dropped"
+            assert idle * 0.8 <= closed_after < idle * 4, closed_after
+        assert_still_serving(server)  # the one slot is free again
+
+
 def replies_within(sockets: list[socket.socket], seconds: float, wanted: int) -> list[bytes]:
     """The non-empty first reads of ``sockets`` within ``seconds`` (stops at ``wanted``)."""
     pending, replies = set(sockets), list[bytes]()

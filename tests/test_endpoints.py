@@ -92,6 +92,7 @@ def test_public_names() -> None:
     assert sorted(mod.__all__) == [
         "Endpoint",
         "Partition",
+        "is_loopback_host",
         "partition_for",
         "resolve_endpoint",
         "validate_endpoint_url",

@@ -1410,3 +1410,61 @@ def test_the_cli_prints_any_reply_as_one_safe_screen(
     assert err == ""
     if output == "json":
         assert json.loads(out)["batchInferenceJob"] == job
+
+
+# --------------------------------------------------------------------------- STS XML encodings
+
+
+def _codec_names() -> list[str]:
+    import encodings.aliases
+
+    return sorted({*encodings.aliases.aliases, *encodings.aliases.aliases.values()})
+
+
+_STS_REPLY = (
+    '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>'
+    "<Credentials><AccessKeyId>ASIAFUZZ</AccessKeyId><SecretAccessKey>fuzz/secret</SecretAccessKey>"
+    "<SessionToken>fuzz-token</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration>"
+    "</Credentials></AssumeRoleResult></AssumeRoleResponse>"
+)
+
+
+@fuzz(300)
+@given(
+    encoding=st.one_of(
+        st.sampled_from(_codec_names()),
+        st.sampled_from(["bogus", "shift_jis", "utf-7", "idna", "rot13", "hex", "punycode"]),
+        st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=20),
+    ),
+    status=st.sampled_from([200, 400, 403, 500]),
+)
+@example(encoding="bogus", status=200)
+@example(encoding="shift_jis", status=403)
+def test_an_sts_reply_in_any_declared_encoding_stays_in_the_error_tree(
+    encoding: str, status: int
+) -> None:
+    """Review C1: ``encoding="bogus"`` raised LookupError, ``"shift_jis"`` ValueError, out
+    of the error tree (and past the providers-tried list)."""
+    from personalize_lite._sts import _parse_credentials, _parse_error
+
+    declaration = f'<?xml version="1.0" encoding="{encoding.replace(chr(34), "")}"?>'
+    body = (declaration + _STS_REPLY).encode("latin-1", "replace")
+    hypothesis_event("parsed" if status == 200 else "error reply")
+
+    def fail(message: str) -> CredentialRetrievalError:
+        return CredentialRetrievalError(message, provider="fuzz")
+
+    outcome: Credentials | CredentialRetrievalError
+    try:
+        outcome = _parse_credentials(body, "AssumeRole", fail)
+    except CredentialRetrievalError as exc:
+        outcome = exc
+    if isinstance(outcome, CredentialRetrievalError):
+        assert outcome.__cause__ is None
+        assert outcome.__context__ is None
+        assert "fuzz/secret" not in str(outcome)
+    else:
+        assert outcome.access_key_id == "ASIAFUZZ"
+    code, message, _ = _parse_error(HttpResponse(status_code=status, headers={}, body=body))
+    assert code == f"HTTP {status}"  # the reply has no <Error>, parsed or not
+    assert message.startswith("STS sent "), message

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -653,12 +654,13 @@ def _output_cases() -> list[Any]:
     return params
 
 
-def _translate(members: dict[str, Any]) -> dict[str, Any]:
-    """The vector's body members, moved onto our members (unknown ones kept)."""
+def _translate(members: dict[str, Any], mapping: Mapping[str, str]) -> dict[str, Any]:
+    """A vector's body members, moved onto our members by ``mapping`` (member name ->
+    dotted path in a job; unknown members kept as they are)."""
     job: dict[str, Any] = {}
     for key, value in members.items():
         node = job
-        *parents, last = MEMBER_MAP.get(key, key).split(".")
+        *parents, last = mapping.get(key, key).split(".")
         for parent in parents:
             node = node.setdefault(parent, {})
         node[last] = value
@@ -679,7 +681,7 @@ def test_output_vectors(case: dict[str, Any]) -> None:
         assert "empty" in str(info.value)  # json_1_1_service_responds_with_no_payload
         return
     # The same members, moved into a DescribeBatchInferenceJob reply.
-    wire = {"batchInferenceJob": _translate(json.loads(resp["body"]))}
+    wire = {"batchInferenceJob": _translate(json.loads(resp["body"]), MEMBER_MAP)}
     moved = HttpResponse(
         status_code=raw.status_code, headers=raw.headers, body=json.dumps(wire).encode()
     )
@@ -998,17 +1000,6 @@ def _smithy_output_cases() -> list[Any]:
 SMITHY_OUTPUTS = _smithy_output_cases()
 
 
-def _move(members: dict[str, Any]) -> dict[str, Any]:
-    job: dict[str, Any] = {}
-    for key, value in members.items():
-        node = job
-        *parents, last = SMITHY_MEMBERS.get(key, key).split(".")
-        for parent in parents:
-            node = node.setdefault(parent, {})
-        node[last] = value
-    return job
-
-
 def _expected(path: str, value: Any) -> Any:
     """A Smithy params value, as our model holds it."""
     if path == "creationDateTime":
@@ -1053,7 +1044,7 @@ def test_smithy_output_cases(case: dict[str, Any]) -> None:
     headers = {k.lower(): v for k, v in case["headers"].items()}
     members = json.loads(case["body"]) if case["body"].strip() else {}
     assert isinstance(members, dict)
-    moved = _move(members)
+    moved = _translate(members, SMITHY_MEMBERS)
     body = json.dumps({"batchInferenceJob": moved}).encode()
     job = decode_job(HttpResponse(status_code=case["code"], headers=headers, body=body))
     seen: dict[str, Any] = ISO.unstructure(job)

@@ -365,8 +365,19 @@ def test_instance_metadata_requests_never_go_through_the_proxy(
 
 
 def test_the_container_endpoint_is_never_proxied_by_our_client(
-    driver: str, proxy: RecordingProxy, server: MetadataServer, aws_env: dict[str, str]
+    driver: str,
+    proxy: RecordingProxy,
+    server: MetadataServer,
+    aws_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The container URL is loopback, which is never proxied anyway (review T1: removing
+    ``direct=True`` from _container.py left this passing): with the loopback exemption
+    switched off, only ``Send.direct`` keeps the request from the proxy."""
+    import personalize_lite._proxies
+
+    monkeypatch.setattr(personalize_lite._proxies, "is_loopback_host", lambda _host: False)
+    assert ProxyRoutes.from_env({"HTTP_PROXY": proxy.url}).proxy_for(server.url) == proxy.url
     server.required_auth = AUTH
     server.route("GET", "/v1/credentials", Reply(200, json.dumps(creds_document())))
     env = env_with(
@@ -468,6 +479,41 @@ def test_loopback_is_never_proxied_other_hosts_are(url: str, proxied: bool) -> N
 
 
 @pytest.mark.parametrize(
+    "host",
+    [
+        "localhost",
+        "LocalHost",
+        "localhost.",  # a fully qualified name: DNS answers it, not /etc/hosts
+        "127.0.0.1",
+        "127.255.0.9",
+        "[::1]",
+        "[0:0:0:0:0:0:0:1]",
+        "localhost.example",
+        "sub.localhost",
+        "10.0.0.1",
+        "[::2]",
+    ],
+)
+def test_the_proxy_and_endpoint_rules_agree_on_what_is_loopback(host: str) -> None:
+    """Review C2: the proxy rule stripped a trailing dot (``localhost.`` went direct)
+    while the endpoint rule refused plain http to it. One helper for both now."""
+    from personalize_lite._endpoints import validate_endpoint_url
+
+    url = f"http://{host}:8080"
+    try:
+        validate_endpoint_url(url, allow_http=False)
+    except ConfigurationError:
+        endpoint_says_loopback = False
+    else:
+        endpoint_says_loopback = True
+    routes = ProxyRoutes.from_env({"HTTP_PROXY": "http://p:1"})
+    proxy_says_loopback = routes.proxy_for(url + "/") is None
+    assert proxy_says_loopback is endpoint_says_loopback
+    expected = host.lower() == "localhost" or host.startswith(("127.", "[::1]", "[0:0"))
+    assert proxy_says_loopback is expected
+
+
+@pytest.mark.parametrize(
     "value", ["socks5://p:1080", "http://", f"ftp://user:{PROXY_PASSWORD}@p:21", "http://p:x"]
 )
 def test_an_unusable_proxy_url_is_a_configuration_error_without_its_password(
@@ -481,10 +527,66 @@ def test_an_unusable_proxy_url_is_a_configuration_error_without_its_password(
     assert info.value.__context__ is None
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        f"HTTP://alice:{PROXY_PASSWORD}@corp-proxy:3128",
+        f" http://alice:{PROXY_PASSWORD}@corp-proxy:3128 ",
+        f"Http://alice:{PROXY_PASSWORD}@corp-proxy:3128/",
+        f"\talice:{PROXY_PASSWORD}@corp-proxy:3128\n",
+    ],
+)
+def test_an_upper_case_or_padded_proxy_url_keeps_its_host_and_credentials(value: str) -> None:
+    """Review S1: ``HTTP://alice:pw@corp-proxy:3128`` became ``http://HTTP://alice:...``
+    (host ``http``, the password in the path, no Proxy-Authorization)."""
+    from personalize_lite._proxies import _proxy
+
+    url = ProxyRoutes.from_env({"HTTPS_PROXY": value}).proxies["https"]
+    assert url.rstrip("/") == f"http://alice:{PROXY_PASSWORD}@corp-proxy:3128"
+    proxy = _proxy(url)
+    assert (proxy.url.scheme, proxy.url.host, proxy.url.port) == ("http", "corp-proxy", 3128)
+    assert proxy.url.userinfo == b""
+    pair = base64.b64encode(f"alice:{PROXY_PASSWORD}".encode()).decode()
+    assert proxy.headers["Proxy-Authorization"] == f"Basic {pair}"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        f"http://alice:{PROXY_PASSWORD}@corp-proxy:3128/some/path",
+        f"http://alice:{PROXY_PASSWORD}@corp-proxy:3128?q=1",
+        f"http://alice:{PROXY_PASSWORD}@corp-proxy:3128/#frag",
+        f"http://http//alice:{PROXY_PASSWORD}@corp-proxy:3128",
+    ],
+)
+def test_a_proxy_url_with_a_path_query_or_fragment_is_refused_masked(value: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        ProxyRoutes.from_env({"HTTPS_PROXY": value})
+    assert "HTTPS_PROXY" in str(info.value)
+    assert PROXY_PASSWORD not in str(info.value)
+    assert info.value.__cause__ is None
+    assert info.value.__context__ is None
+
+
 def test_the_routes_repr_masks_the_proxy_password() -> None:
     routes = ProxyRoutes.from_env({"HTTP_PROXY": f"http://u:{PROXY_PASSWORD}@p:1"})
     assert PROXY_PASSWORD not in repr(routes)
     assert "http://***:***@p:1" in repr(routes)
+
+
+def test_the_httpx_proxy_we_build_masks_its_credentials_in_its_repr() -> None:
+    """Review S3: repr(httpx.Proxy) printed ``headers={'proxy-authorization': 'Basic ...'}``
+    (reachable as AiohttpTransport.proxy, and in frame locals)."""
+    from personalize_lite._proxies import _proxy
+
+    proxy = _proxy(f"http://alice:{PROXY_PASSWORD}@proxy.example:3128")
+    encoded = base64.b64encode(f"alice:{PROXY_PASSWORD}".encode()).decode()
+    assert proxy.headers["Proxy-Authorization"] == f"Basic {encoded}"  # still sent
+    for text in (repr(proxy), str(proxy), f"{[proxy]}"):
+        assert encoded not in text
+        assert PROXY_PASSWORD not in text
+        assert "proxy.example:3128" in text
+        assert "[secure]" in text
 
 
 def _mock(request: httpx.Request) -> httpx.Response:
@@ -544,6 +646,103 @@ def test_a_proxy_transport_of_yours_is_bypassed_by_a_private_direct_client(
     assert job.status == "ACTIVE"
     assert proxy.requests() == [("POST", f"{SERVICE}/")]
     assert signing_key(proxy.seen[0]) == ACCESS_KEY
+    assert server.paths() == [("GET", "/v1/credentials")]
+
+
+def test_a_recorder_is_as_direct_as_the_transport_it_wraps() -> None:
+    """Review S2: a RecordingTransport around a proxying transport was taken as direct,
+    and the container request (with its Authorization token) went to the proxy."""
+    from personalize_lite.testing import RecordingTransport
+
+    mock = RecordingTransport(inner=httpx.MockTransport(_mock))
+    with httpx.Client(transport=mock) as client:
+        assert direct_transport(client) is mock  # still recorded
+    for inner in (
+        httpx.HTTPTransport(proxy="http://127.0.0.1:9"),
+        RecordingTransport(inner=httpx.HTTPTransport(proxy="http://127.0.0.1:9")),
+    ):
+        with httpx.Client(transport=RecordingTransport(inner=inner)) as client:
+            assert direct_transport(client) is None
+
+
+def test_an_async_recorder_or_forward_auth_around_a_proxy_is_not_direct() -> None:
+    from personalize_lite._proxies import _ForwardAuth
+    from personalize_lite.testing import AsyncRecordingTransport
+
+    async def main() -> None:
+        proxied = httpx.AsyncHTTPTransport(proxy="http://127.0.0.1:9")
+        mock = httpx.MockTransport(_mock)
+        cases: list[tuple[httpx.AsyncBaseTransport, bool]] = [
+            (AsyncRecordingTransport(inner=proxied), False),
+            (_ForwardAuth(AsyncRecordingTransport(inner=proxied), "Basic x"), False),
+            (AsyncRecordingTransport(inner=mock), True),
+        ]
+        for transport, direct in cases:
+            async with httpx.AsyncClient(transport=transport) as client:
+                assert (direct_transport(client) is transport) is direct, transport
+                assert direct or direct_transport(client) is None
+
+    anyio.run(main, backend="asyncio")
+
+
+def test_an_aiohttp_transport_with_a_session_factory_is_not_taken_as_direct() -> None:
+    """Review S2: the check read ``trust_env`` off the factory, not off the session it
+    makes; we cannot know what the factory makes, so the private direct client is used."""
+    aiohttp = pytest.importorskip("aiohttp")
+    from httpx_aiohttp import AiohttpTransport
+
+    async def main() -> None:
+        factory = AiohttpTransport(client=lambda: aiohttp.ClientSession(trust_env=True))
+        default = AiohttpTransport()  # its own session: trust_env=False
+        trusting = AiohttpTransport(client=aiohttp.ClientSession(trust_env=True))
+        try:
+            for transport, direct in ((factory, False), (default, True), (trusting, False)):
+                async with httpx.AsyncClient(transport=transport) as client:
+                    assert (direct_transport(client) is transport) is direct, transport
+                    assert direct or direct_transport(client) is None
+        finally:
+            await trusting.aclose()
+
+    anyio.run(main, backend="asyncio")
+
+
+@pytest.mark.parametrize("driver_name", ["sync", "asyncio"])
+def test_the_container_request_bypasses_a_proxy_behind_our_recorder(
+    driver_name: str, proxy: RecordingProxy, server: MetadataServer, aws_env: dict[str, str]
+) -> None:
+    from personalize_lite.testing import AsyncRecordingTransport, RecordingTransport
+
+    server.required_auth = AUTH
+    server.route("GET", "/v1/credentials", Reply(200, json.dumps(creds_document())))
+    env = env_with(
+        aws_env,
+        AWS_CONTAINER_CREDENTIALS_FULL_URI=f"{server.url}/v1/credentials",
+        AWS_CONTAINER_AUTHORIZATION_TOKEN=AUTH,
+    )
+    kwargs: dict[str, Any] = {"env": env, "endpoint_url": SERVICE, "allow_http": True}
+    if driver_name == "sync":
+        recorder = RecordingTransport(inner=httpx.HTTPTransport(proxy=proxy.url))
+        with (
+            httpx.Client(transport=recorder, timeout=5) as http,
+            PersonalizeClient(http_client=http, region="us-east-1", **kwargs) as client,
+        ):
+            job = client.describe_batch_inference_job(ARN)
+    else:
+
+        async def main() -> Any:
+            with anyio.fail_after(10):
+                recorder = AsyncRecordingTransport(inner=httpx.AsyncHTTPTransport(proxy=proxy.url))
+                async with (
+                    httpx.AsyncClient(transport=recorder, timeout=5) as http,
+                    AsyncPersonalizeClient(http_client=http, region="us-east-1", **kwargs) as c,
+                ):
+                    return await c.describe_batch_inference_job(ARN)
+
+        job = anyio.run(main, backend=driver_name)
+    assert job.status == "ACTIVE"
+    assert proxy.requests() == [("POST", f"{SERVICE}/")]
+    assert signing_key(proxy.seen[0]) == ACCESS_KEY, "signed with the proxy's keys"
+    assert all(AUTH not in value for seen in proxy.seen for value in seen.headers.values())
     assert server.paths() == [("GET", "/v1/credentials")]
 
 

@@ -917,14 +917,25 @@ SSO_CONFIG = (
 SSO_PATH = "/federation/credentials?role_name=SweepRole&account_id=123456789012"
 
 
-def sso_failures(h: Harness) -> None:
-    server: MetadataServer = h.fixture("server")
+#: A cached SSO token that is valid until 2099.
+SSO_CACHED_TOKEN = {"accessToken": SSO_TOKEN, "expiresAt": "2099-01-01T00:00:00Z"}
+
+
+def write_sso_setup(h: Harness) -> Path:
+    """The ``sso`` profile (SSO_CONFIG) and a valid cached token for its session; the
+    token file's path."""
     h.config.write_text(SSO_CONFIG, encoding="utf-8")
     cache = h.tmp / ".aws" / "sso" / "cache"
     cache.mkdir(parents=True)
     token_path = cache / f"{sso_token_cache_key(start_url='', session_name='corp')}.json"
-    good = {"accessToken": SSO_TOKEN, "expiresAt": "2099-01-01T00:00:00Z"}
-    token_path.write_text(json.dumps(good), encoding="utf-8")
+    token_path.write_text(json.dumps(SSO_CACHED_TOKEN), encoding="utf-8")
+    return token_path
+
+
+def sso_failures(h: Harness) -> None:
+    server: MetadataServer = h.fixture("server")
+    token_path = write_sso_setup(h)
+    good = SSO_CACHED_TOKEN
     env = h.env(AWS_ENDPOINT_URL_SSO=server.url)
     role = {
         "roleCredentials": {
@@ -989,12 +1000,7 @@ def process_timeouts_and_overflows(h: Harness) -> None:
 def sso_transport_errors(h: Harness) -> None:
     """Issue 14, finding 3: the SSO error chained httpx's error, whose .request.headers
     held the bearer token."""
-    h.config.write_text(SSO_CONFIG, encoding="utf-8")
-    cache = h.tmp / ".aws" / "sso" / "cache"
-    cache.mkdir(parents=True)
-    token_path = cache / f"{sso_token_cache_key(start_url='', session_name='corp')}.json"
-    token = {"accessToken": SSO_TOKEN, "expiresAt": "2099-01-01T00:00:00Z"}
-    token_path.write_text(json.dumps(token), encoding="utf-8")
+    write_sso_setup(h)
     refused = h.fixture("refused_port")
     host, port = h.fixture("hangup_server")
     for url in (f"http://127.0.0.1:{refused}", f"http://{host}:{port}"):

@@ -57,7 +57,6 @@ __all__ = [
 CREDENTIAL_SOURCES: Final = ("Environment", "Ec2InstanceMetadata", "EcsContainer")
 _SESSION_PREFIX: Final = "personalize-lite-"
 _DURATION_RANGE: Final = (900, 43200)
-#: STS accepts tokens of up to 20,000 characters; anything far larger is not a token.
 
 
 def _text(section: Mapping[str, Any], key: str, profile: str) -> str | None:
@@ -332,7 +331,11 @@ class WebIdentityProvider:
 
 
 def _read_token(path: str) -> str:
-    """The token file's text without surrounding whitespace (a JWT has none). Blocks."""
+    """The token file's text without surrounding whitespace (a JWT has none). Blocks.
+
+    At most :data:`~._config.MAX_LOCAL_SOURCE` bytes are read, from a regular file only
+    (``read_bounded``); STS takes tokens of 4 to 20,000 characters, which ``_sts.py``
+    checks before sending."""
     data = read_bounded(path)
     try:
         text: str | None = data.decode("utf-8")

@@ -17,6 +17,7 @@ never appear) and the traceback. ``serve`` runs the local emulator until SIGINT 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
@@ -32,6 +33,7 @@ from typing import Final, TextIO
 
 import attrs
 
+from ._config import read_bounded
 from ._converter import make_converter
 from ._errors import (
     BatchInferenceJobFailed,
@@ -449,12 +451,13 @@ def _emulator_secret(args: argparse.Namespace) -> str | _Refused | None:
     if path is None:
         return os.environ.get(SECRET_KEY_ENV) or None
     try:
-        with path.open("rb") as file:
-            data = file.read(MAX_SECRET_FILE + 1)
+        data = read_bounded(str(path), MAX_SECRET_FILE)  # regular files only, never blocks
     except OSError as exc:
+        if exc.errno == errno.EFBIG:
+            return _Refused(
+                message=f"--secret-key-file: {path} is larger than {MAX_SECRET_FILE} bytes"
+            )
         return _Refused(message=f"--secret-key-file: cannot read {path}: {exc.strerror or exc}")
-    if len(data) > MAX_SECRET_FILE:
-        return _Refused(message=f"--secret-key-file: {path} is larger than {MAX_SECRET_FILE} bytes")
     try:
         text = data.decode("utf-8").strip()
     except UnicodeDecodeError:

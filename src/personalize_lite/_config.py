@@ -239,15 +239,38 @@ def _home_from_system() -> str:
     )
 
 
-def read_bounded(path: str, limit: int = MAX_LOCAL_SOURCE) -> bytes:
-    """The bytes of the file at ``path``, at most ``limit`` of them (blocking).
+#: What :func:`read_bounded` calls the kinds of file it refuses.
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
-    Never reads more than ``limit + 1`` bytes, whatever the file is (``/dev/zero``, a
-    FIFO fed forever, a huge file): past ``limit`` it raises ``OSError(errno.EFBIG,
-    "larger than N bytes")``, whose ``strerror`` callers show. Every local source of
-    credentials goes through here.
+
+def read_bounded(path: str, limit: int = MAX_LOCAL_SOURCE) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit`` of them (blocking,
+    but never for long).
+
+    The file is opened without blocking (``O_NONBLOCK``: a FIFO with no writer would
+    block the open forever, and in the async client that is a worker thread nobody can
+    cancel), then refused unless ``fstat`` says it is a regular file: a directory raises
+    ``IsADirectoryError``; a FIFO, a device (``/dev/zero``) or a socket raise
+    ``OSError(errno.EINVAL, "not a regular file (a FIFO)")``. Never reads more than
+    ``limit + 1`` bytes: past ``limit`` it raises ``OSError(errno.EFBIG, "larger than N
+    bytes")``. Callers show ``strerror``. Every local source of credentials goes
+    through here.
     """
-    with open(path, "rb") as stream:
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    with open(fd, "rb", closefd=True) as stream:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in _KINDS if test(mode)), "an unknown kind")
+            raise OSError(errno.EINVAL, f"not a regular file ({kind})")
         data = stream.read(limit + 1)
     if len(data) > limit:
         raise OSError(errno.EFBIG, f"larger than {limit} bytes")

@@ -57,6 +57,11 @@ _MAX_EXCERPT = 200
 
 
 def _is_loopback(host: str) -> bool:
+    """botocore's ``ContainerMetadataFetcher._is_loopback_address``: loopback IP literals
+    only (``localhost`` is allowed through :data:`ALLOWED_HOSTS`, as in botocore). Kept
+    apart from ``_endpoints.is_loopback_host`` on purpose: which container URLs are
+    accepted over plain http must match botocore exactly, so that a setup botocore
+    accepts works here and one it refuses is refused here."""
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:

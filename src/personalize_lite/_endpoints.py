@@ -42,6 +42,7 @@ from ._errors import ConfigurationError
 __all__ = [
     "Endpoint",
     "Partition",
+    "is_loopback_host",
     "partition_for",
     "resolve_endpoint",
     "validate_endpoint_url",
@@ -232,10 +233,17 @@ def _redacted(url: str) -> str:
     return _short_repr(f"{scheme}{sep}{rest}", limit=200)
 
 
-def _is_loopback(host: str) -> bool:
-    """Only the exact name ``localhost`` (any case) and loopback IP literals. Not
-    ``localhost.``: a fully qualified name skips /etc/hosts and goes to DNS, whose answer
-    would receive the plaintext signed request (botocore's container rule is as exact)."""
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` (a URL's host, IPv6 with or without its brackets) is loopback for
+    us: the exact name ``localhost`` (any case) and loopback IP literals (127.0.0.0/8,
+    ``::1``). No name is resolved.
+
+    Not ``localhost.`` nor ``x.localhost``: a fully qualified name skips /etc/hosts and
+    goes to DNS, whose answer would receive the plaintext signed request. The one rule
+    for plain-http endpoints (here) and for bypassing proxies (``_proxies.py``); the
+    container endpoint keeps botocore's own rule (``_container.py``)."""
+    if len(host) > 1 and host[0] == "[" and host[-1] == "]":
+        host = host[1:-1]
     if host.lower() == "localhost":
         return True
     try:
@@ -325,7 +333,7 @@ def validate_endpoint_url(endpoint_url: object, *, allow_http: bool) -> str:
                 f"Invalid endpoint_url {shown}: the port must be a number from 1 to 65535"
             )
 
-    if scheme == "http" and not allow_http and not _is_loopback(host):
+    if scheme == "http" and not allow_http and not is_loopback_host(host):
         raise ConfigurationError(
             f"Invalid endpoint_url {shown}: plain http:// is only allowed for loopback hosts "
             "(localhost, 127.0.0.0/8, [::1]); use https:// or pass allow_http=True"

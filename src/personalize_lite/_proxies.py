@@ -17,13 +17,19 @@ The rule is botocore's (``botocore.utils.get_environ_proxies`` on the endpoint, 
   leading dot, optionally with ``:port`` (``urllib.request.proxy_bypass_environment``,
   called as is). No CIDR ranges, as botocore.
 * A proxy URL without a scheme is ``http://`` (botocore's ``_fix_proxy_url``); its
-  ``user:password@`` becomes ``Proxy-Authorization: Basic``.
+  ``user:password@`` becomes ``Proxy-Authorization: Basic``. Unlike botocore, the URL is
+  stripped, its scheme matched in any case (``HTTP://``), and a path, query or fragment
+  is refused (botocore would prefix ``http://`` to ``HTTP://u:p@h`` and connect to a
+  host named ``http``).
 
 Two differences from botocore, on purpose:
 
-* Loopback hosts (``localhost``, 127.0.0.0/8, ``::1``) are never proxied: a proxy cannot
-  reach our loopback, and an ``http://`` endpoint would hand it the signed request and
-  the session token in clear text (Go's ``httpproxy`` has the same rule).
+* Loopback hosts are never proxied: a proxy cannot reach our loopback, and an
+  ``http://`` endpoint would hand it the signed request and the session token in clear
+  text. Loopback is :func:`~._endpoints.is_loopback_host`, the rule that also allows
+  plain http to an endpoint: exactly ``localhost`` (any case; not ``localhost.``, which
+  DNS answers) and loopback IP literals (127.0.0.0/8, ``::1``). Go's ``httpproxy``
+  exempts ``localhost`` and loopback IPs too.
 * Credential endpoints (instance metadata, the container endpoint) are never proxied
   (their :class:`~._steps.Send` steps are ``direct``): botocore's container fetcher uses
   no proxy, but its IMDS fetcher honours ``HTTP_PROXY`` unless ``NO_PROXY`` lists
@@ -33,10 +39,9 @@ Two differences from botocore, on purpose:
 from __future__ import annotations
 
 import base64
-import ipaddress
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 from urllib.parse import urlsplit
 
 # Undocumented (no stub), but it is what proxy_bypass() is on Linux, and so what botocore runs.
@@ -45,6 +50,7 @@ from urllib.request import proxy_bypass_environment  # type: ignore[attr-defined
 import attrs
 import httpx
 
+from ._endpoints import is_loopback_host
 from ._errors import ConfigurationError
 
 __all__ = [
@@ -94,22 +100,16 @@ def mask_proxy_url(url: str) -> str:
 
 
 def _fix_proxy_url(url: str) -> str:
-    """botocore's ``ProxyConfiguration._fix_proxy_url``."""
-    if url.startswith(("http:", "https:")):
-        return url
+    """botocore's ``ProxyConfiguration._fix_proxy_url``, on the stripped URL and with the
+    scheme compared in any case and written back in lower case (``HTTP://u:p@h`` would
+    otherwise become ``http://HTTP://u:p@h``: host ``http``, the password in the path)."""
+    url = url.strip()
+    scheme, sep, rest = url.partition(":")
+    if sep and scheme.lower() in _SCHEMES:
+        return f"{scheme.lower()}:{rest}"
     if url.startswith("//"):
         return "http:" + url
     return "http://" + url
-
-
-def _is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower().rstrip(".")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _proxies_repr(proxies: Mapping[str, str]) -> str:
@@ -137,7 +137,7 @@ class ProxyRoutes:
         for scheme in _SCHEMES:
             if scheme not in found:
                 continue
-            url = found[scheme]
+            url = found[scheme].strip()
             named = _SCHEME.match(url)
             if named and named.group(1).lower() not in _SCHEMES:
                 # botocore would prefix http:// and fail later; say what is wrong.
@@ -157,7 +157,7 @@ class ProxyRoutes:
         """The proxy URL for a request to ``url``, None to connect directly."""
         parts = urlsplit(url)
         proxy = self.proxies.get(parts.scheme)
-        if proxy is None or _is_loopback(parts.hostname or ""):
+        if proxy is None or is_loopback_host(parts.hostname or ""):
             return None
         if self.no_proxy is not None and proxy_bypass_environment(
             parts.netloc.rpartition("@")[2], {"no": self.no_proxy}
@@ -177,9 +177,25 @@ def _check_proxy_url(url: str, scheme: str) -> None:
         raise ConfigurationError(
             f"{what} must be an http:// or https:// URL with a host, not {mask_proxy_url(url)!r}"
         )
+    if parsed.path not in ("", "/") or parsed.query or parsed.fragment or "#" in url:
+        # A proxy URL has no use for them; a mangled URL puts its password there.
+        raise ConfigurationError(
+            f"{what} must be scheme://[user:password@]host[:port], with no path, query or "
+            f"fragment, not {mask_proxy_url(url)!r}"
+        )
 
 
 # --------------------------------------------------------------------------- transports
+
+
+class _MaskedProxy(httpx.Proxy):
+    """An ``httpx.Proxy`` whose repr hides header values (httpx's shows
+    ``Proxy-Authorization: Basic ...``, the password in base64)."""
+
+    def __repr__(self) -> str:
+        headers = dict.fromkeys(self.headers.keys(), "[secure]")
+        shown = f", headers={headers!r}" if headers else ""
+        return f"Proxy({str(self.url)!r}{shown})"
 
 
 def _proxy(url: str) -> httpx.Proxy:
@@ -192,7 +208,7 @@ def _proxy(url: str) -> httpx.Proxy:
     if parsed.username and parsed.password:
         pair = f"{parsed.username}:{parsed.password}".encode()
         headers["Proxy-Authorization"] = f"Basic {base64.b64encode(pair).decode('ascii')}"
-    return httpx.Proxy(parsed.copy_with(username=None, password=None), headers=headers)
+    return _MaskedProxy(parsed.copy_with(username=None, password=None), headers=headers)
 
 
 class _ForwardAuth(httpx.AsyncBaseTransport):
@@ -221,26 +237,30 @@ def aiohttp_forward_auth(
     return transport if value is None else _ForwardAuth(transport, value)
 
 
-class ProxyRouter(httpx.BaseTransport):
-    """Sends each request over ``direct`` or over the transport of its proxy
-    (``routes.proxy_for``); ``make(proxy)`` builds a transport (``None``: direct)."""
+_T = TypeVar("_T", httpx.BaseTransport, httpx.AsyncBaseTransport)
 
-    def __init__(
-        self, routes: ProxyRoutes, make: Callable[[httpx.Proxy | None], httpx.BaseTransport]
-    ) -> None:
+
+class _Routing(Generic[_T]):
+    """What the two routers share: a transport per proxy URL and one direct, built by
+    ``make(proxy)`` (``None``: direct), and the choice per request URL."""
+
+    def __init__(self, routes: ProxyRoutes, make: Callable[[httpx.Proxy | None], _T]) -> None:
         self.routes = routes
-        self.direct: httpx.BaseTransport = make(None)
-        self._via: dict[str, httpx.BaseTransport] = {
-            url: make(_proxy(url)) for url in set(routes.proxies.values())
-        }
+        self.direct: _T = make(None)
+        self._via: dict[str, _T] = {url: make(_proxy(url)) for url in set(routes.proxies.values())}
         self._cache: dict[str, str | None] = {}
 
-    def route(self, url: httpx.URL) -> httpx.BaseTransport:
+    def route(self, url: httpx.URL) -> _T:
         key = f"{url.scheme}://{url.netloc.decode('ascii')}"
         if key not in self._cache:
             self._cache[key] = self.routes.proxy_for(key)
         proxy = self._cache[key]
         return self.direct if proxy is None else self._via[proxy]
+
+
+class ProxyRouter(_Routing[httpx.BaseTransport], httpx.BaseTransport):
+    """Sends each request over ``direct`` or over the transport of its proxy
+    (``routes.proxy_for``); ``make(proxy)`` builds a transport (``None``: direct)."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         return self.route(request.url).handle_request(request)
@@ -251,27 +271,8 @@ class ProxyRouter(httpx.BaseTransport):
             transport.close()
 
 
-class AsyncProxyRouter(httpx.AsyncBaseTransport):
+class AsyncProxyRouter(_Routing[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport):
     """:class:`ProxyRouter` for async transports (httpx's own or httpx-aiohttp's)."""
-
-    def __init__(
-        self,
-        routes: ProxyRoutes,
-        make: Callable[[httpx.Proxy | None], httpx.AsyncBaseTransport],
-    ) -> None:
-        self.routes = routes
-        self.direct: httpx.AsyncBaseTransport = make(None)
-        self._via: dict[str, httpx.AsyncBaseTransport] = {
-            url: make(_proxy(url)) for url in set(routes.proxies.values())
-        }
-        self._cache: dict[str, str | None] = {}
-
-    def route(self, url: httpx.URL) -> httpx.AsyncBaseTransport:
-        key = f"{url.scheme}://{url.netloc.decode('ascii')}"
-        if key not in self._cache:
-            self._cache[key] = self.routes.proxy_for(key)
-        proxy = self._cache[key]
-        return self.direct if proxy is None else self._via[proxy]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         return await self.route(request.url).handle_async_request(request)
@@ -282,28 +283,70 @@ class AsyncProxyRouter(httpx.AsyncBaseTransport):
             await transport.aclose()
 
 
+#: Transports that only wrap another (``class module, class name`` -> the attribute holding
+#: it); matched along the MRO, so subclasses count. Named, not imported: the recorders
+#: live in ``testing``, above this module.
+_WRAPPERS: Final = {
+    ("personalize_lite.testing._record", "RecordingTransport"): "_inner",
+    ("personalize_lite.testing._record", "AsyncRecordingTransport"): "_inner",
+    (__name__, "_ForwardAuth"): "inner",
+}
+#: How deep wrappers are unwrapped before giving up (None: unsure).
+_MAX_WRAPPERS: Final = 8
+
+
+def _wrapped(transport: object) -> tuple[bool, object]:
+    """(True, the transport it wraps) for a known wrapper, else (False, None)."""
+    for cls in type(transport).__mro__:
+        attribute = _WRAPPERS.get((cls.__module__, cls.__qualname__))
+        if attribute is not None:
+            return True, getattr(transport, attribute, None)
+    return False, None
+
+
+def _sends_directly(transport: object) -> bool:
+    """Whether ``transport`` is known not to send through a proxy. Unwraps our recorders
+    and :class:`_ForwardAuth` (a wrapper is as direct as what it wraps)."""
+    for _ in range(_MAX_WRAPPERS):
+        is_wrapper, inner = _wrapped(transport)
+        if not is_wrapper:
+            break
+        transport = inner
+    else:
+        return False
+    if not isinstance(transport, httpx.BaseTransport | httpx.AsyncBaseTransport):
+        return False
+    if isinstance(transport, ProxyRouter | AsyncProxyRouter):
+        return False  # routes some requests through a proxy (its .direct is taken above)
+    if isinstance(transport, httpx.HTTPTransport | httpx.AsyncHTTPTransport):
+        pool = getattr(transport, "_pool", None)
+        proxied = ("HTTPProxy", "SOCKSProxy", "AsyncHTTPProxy", "AsyncSOCKSProxy")
+        return pool is not None and type(pool).__name__ not in proxied
+    if type(transport).__module__.startswith("httpx_aiohttp"):
+        if getattr(transport, "proxy", None) is not None:
+            return False
+        session = getattr(transport, "client", None)
+        if session is not None and callable(session):
+            return False  # a factory: what session it makes is unknown until it runs
+        return not getattr(session, "trust_env", False)
+    return True
+
+
 def direct_transport(client: httpx.Client | httpx.AsyncClient) -> Any:
     """The transport of ``client`` that sends without a proxy, or None when there may be
-    none: the credential endpoints' requests (``Send.direct``) go over it.
+    none (the caller then sends over a private direct client): the credential
+    endpoints' requests (``Send.direct``) go over it.
 
     httpx keeps the proxies of ``proxy=`` and of ``trust_env`` (``HTTP_PROXY``...) in the
     client's mounts, never in its base transport, which is returned unless it is itself
-    a proxy (an ``HTTPTransport(proxy=...)``, an ``AiohttpTransport(proxy=...)`` or one
-    whose aiohttp session trusts the environment). A transport of another kind (a mock,
-    a recorder, your own) is taken as direct. ``client._transport`` is private httpx
-    API, read defensively: if it is missing, None.
+    a proxy (an ``HTTPTransport(proxy=...)``, an ``AiohttpTransport(proxy=...)``, one
+    whose aiohttp session trusts the environment, or one given a session factory, whose
+    session is unknown). Our recorders and wrappers are unwrapped: they are as direct as
+    what they wrap. A transport of another kind (a mock, your own) cannot be looked
+    into and is taken as direct. ``client._transport`` is private httpx API, read
+    defensively: if it is missing, None.
     """
     transport = getattr(client, "_transport", None)
     if isinstance(transport, ProxyRouter | AsyncProxyRouter):
         return transport.direct
-    if not isinstance(transport, httpx.BaseTransport | httpx.AsyncBaseTransport):
-        return None
-    if isinstance(transport, httpx.HTTPTransport | httpx.AsyncHTTPTransport):
-        pool = getattr(transport, "_pool", None)
-        proxied = ("HTTPProxy", "SOCKSProxy", "AsyncHTTPProxy", "AsyncSOCKSProxy")
-        return None if pool is None or type(pool).__name__ in proxied else transport
-    if type(transport).__module__.startswith("httpx_aiohttp"):
-        session = getattr(transport, "client", None)
-        if getattr(transport, "proxy", None) is not None or getattr(session, "trust_env", False):
-            return None
-    return transport
+    return transport if _sends_directly(transport) else None

@@ -93,8 +93,11 @@ class Send:
     attempt: int = 1
     #: Seconds for this request (connect, read, write, pool); None: the client's timeout.
     timeout: float | None = None
-    #: A credential endpoint (instance metadata, container): never sent through a proxy,
-    #: whatever the environment or the user's ``http_client`` says (see ``_proxies.py``).
+    #: A credential endpoint (instance metadata, container): never sent through a proxy
+    #: of the environment, of ours or of the user's ``http_client`` that we can see (its
+    #: mounts, an httpx or httpx-aiohttp proxy transport, our recorders around one; see
+    #: ``_proxies.direct_transport``). The exception: a user transport of a type we
+    #: cannot look into (a custom class that proxies by itself) is trusted as direct.
     direct: bool = False
 
 

@@ -286,7 +286,8 @@ def _refuse(*_args: object) -> NoReturn:
 
 
 def _xml(body: bytes) -> ET.Element | None:
-    """The root element, or None when ``body`` is not well-formed XML.
+    """The root element, or None when ``body`` is not well-formed XML or declares an
+    encoding expat cannot use (unknown, not a text encoding, or multi-byte).
 
     Documents with a DTD are refused, by the parser itself (expat's DOCTYPE and entity
     declaration handlers raise), whatever the encoding: STS never sends one, and it is
@@ -318,7 +319,10 @@ def _xml(body: bytes) -> ET.Element | None:
     refused = False
     try:
         parser.Parse(body, True)
-    except (expat.ExpatError, _DtdRefused):  # neither holds the document
+    except (expat.ExpatError, _DtdRefused, LookupError, ValueError):
+        # Raised outside: none should hold the document, but a decoding error may. An
+        # encoding declaration expat hands to Python's codecs raises LookupError
+        # ("bogus", "rot13") or ValueError (multi-byte ones: "shift_jis", "utf-7").
         refused = True
     if refused:
         return None

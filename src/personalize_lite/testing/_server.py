@@ -134,21 +134,38 @@ def _error(status: int, code: str, message: str) -> RecordedResponse:
 
 
 class _HeadReader(io.BufferedIOBase):
-    """The connection's reader with a byte budget for each request's head: a ``readline``
-    beyond :data:`MAX_HEAD` raises ``LineTooLong``, which http.server answers with 431."""
+    """The connection's reader with a byte budget and a deadline for each request's head:
+    a ``readline`` beyond :data:`MAX_HEAD` raises ``LineTooLong``, which http.server
+    answers with 431; past ``deadline`` (``time.monotonic()``) it raises TimeoutError.
+    Before each read from the socket its timeout is set to the time left, so a client
+    trickling one byte at a time cannot hold a connection slot past the deadline."""
 
-    def __init__(self, raw: io.BufferedIOBase) -> None:
+    def __init__(self, raw: io.BufferedReader, connection: socket.socket) -> None:
         super().__init__()
         self._raw = raw
+        self._connection = connection
         self.left = MAX_HEAD
+        self.deadline = float("inf")
 
     def readline(self, size: int | None = -1, /) -> bytes:
         want = self.left + 1 if size is None or size < 0 else min(size, self.left + 1)
-        line = self._raw.readline(want)
+        line = bytearray()
+        while len(line) < want:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the request head did not arrive in time")
+            self._connection.settimeout(remaining)
+            chunk = self._raw.peek(1)[: want - len(line)]  # at most one read from the socket
+            if not chunk:
+                break  # the client closed
+            end = chunk.find(b"\n")
+            line += self._raw.read(len(chunk) if end < 0 else end + 1)  # already buffered
+            if end >= 0:
+                break
         self.left -= len(line)
         if self.left < 0:
             raise http.client.LineTooLong(f"request head beyond {MAX_HEAD} bytes")
-        return line
+        return bytes(line)
 
     def read(self, size: int | None = -1, /) -> bytes:
         return self._raw.read(size)
@@ -168,7 +185,7 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.connection.settimeout(self.server.idle_timeout)  # every read and write
-        self._reader = _HeadReader(self.rfile)
+        self._reader = _HeadReader(self.rfile, self.connection)  # type: ignore[arg-type]
         self.rfile = self._reader
 
     def log_message(self, format: str, *args: object) -> None:
@@ -185,6 +202,8 @@ class _Handler(BaseHTTPRequestHandler):
         """http.server's loop step, with our bounds, and every method served by
         :meth:`_serve` (an unknown one is an unknown operation, not a 501)."""
         self._reader.left = MAX_HEAD
+        # The whole head (including the wait for its first byte) within the idle timeout.
+        self._reader.deadline = time.monotonic() + self.server.idle_timeout
         self._replied = False
         try:
             self.raw_requestline = self._reader.readline(MAX_REQUEST_LINE + 1)
@@ -198,6 +217,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if not self.parse_request():
                 return  # http.server has answered, through send_error
+            self.connection.settimeout(self.server.idle_timeout)  # the body: per read
             self._serve()
             self.wfile.flush()
         except (TimeoutError, ConnectionError):
