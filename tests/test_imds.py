@@ -18,20 +18,20 @@ from typing import Any
 import pytest
 from botocore.utils import InstanceMetadataFetcher
 
-from personalize_lite._credentials import ChainProvider
 from personalize_lite._errors import (
     ConfigurationError,
     CredentialRetrievalError,
     NoCredentialsError,
 )
-from personalize_lite._imds import (
+from personalize_lite._steps import Send
+from personalize_lite.credentials._base import ChainProvider
+from personalize_lite.credentials._imds import (
     IPV4_ENDPOINT,
     IPV6_ENDPOINT,
     REQUIRED_FIELDS,
     InstanceMetadataProvider,
     parse_metadata_credentials,
 )
-from personalize_lite._steps import Send
 from tests._drive import sync_runner
 from tests._metadata_server import (
     ACCESS_KEY,

@@ -23,14 +23,14 @@ import botocore.exceptions
 import pytest
 
 from personalize_lite._config import load_aws_files, resolve_settings
-from personalize_lite._credentials import Credentials, ProviderContext
 from personalize_lite._errors import (
     ConfigurationError,
     CredentialRetrievalError,
     ParamValidationError,
 )
-from personalize_lite._process import DEFAULT_TIMEOUT, ProcessProvider, split_command
 from personalize_lite._steps import Plan
+from personalize_lite.credentials._base import Credentials, ProviderContext
+from personalize_lite.credentials._process import DEFAULT_TIMEOUT, ProcessProvider, split_command
 
 from ._drive import async_runner, sync_runner
 

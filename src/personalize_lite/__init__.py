@@ -6,7 +6,6 @@ imported on first use, so a sync program never loads asyncio or anyio.
 
 from typing import TYPE_CHECKING, Any
 
-from ._credentials import Credentials
 from ._errors import (
     AccessDeniedException,
     BatchInferenceJobFailed,
@@ -51,6 +50,7 @@ from ._models import (
 from ._retry import Attempt, RetryConfig
 from ._sync_client import PersonalizeClient
 from ._version import __version__
+from .credentials import Credentials
 
 if TYPE_CHECKING:
     from ._async_client import AsyncPersonalizeClient

@@ -46,9 +46,9 @@ from typing import Final
 
 import attrs
 
-from .._credentials import Credentials
 from .._errors import ParamValidationError
 from .._sigv4 import SERVICE, sign_headers
+from ..credentials import Credentials
 
 __all__ = [
     "ALGORITHM",

@@ -63,7 +63,7 @@ from typing import Any, TypeVar, Union, cast
 import attrs
 import httpx
 
-from .._credentials import Credentials
+from ..credentials import Credentials
 from ._cassette import (
     EXAMPLE_ACCESS_KEY_ID,
     Cassette,

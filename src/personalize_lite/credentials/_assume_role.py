@@ -35,16 +35,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
-from ._config import profile_exists, read_bounded, scoped_config
-from ._credentials import (
+from .._config import profile_exists, read_bounded, scoped_config
+from .._errors import ConfigurationError, CredentialRetrievalError
+from .._steps import Blocking, Plan
+from ._base import (
     ConfigFileProvider,
     CredentialProvider,
     Credentials,
     ProviderContext,
     SharedCredentialsProvider,
 )
-from ._errors import ConfigurationError, CredentialRetrievalError
-from ._steps import Blocking, Plan
 from ._sts import assume_role_plan, assume_role_with_web_identity_plan
 
 __all__ = [

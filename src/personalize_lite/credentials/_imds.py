@@ -40,9 +40,8 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from ._config import scoped_config
-from ._credentials import Credentials, ProviderContext, parse_expiration
-from ._errors import (
+from .._config import scoped_config
+from .._errors import (
     ConfigurationError,
     ConnectTimeoutError,
     CredentialRetrievalError,
@@ -51,7 +50,8 @@ from ._errors import (
     ReadTimeoutError,
     TransportError,
 )
-from ._steps import HttpRequest, HttpResponse, Plan, Send, Sleep, send_with_retries
+from .._steps import HttpRequest, HttpResponse, Plan, Send, Sleep, send_with_retries
+from ._base import Credentials, ProviderContext, parse_expiration
 
 __all__ = [
     "IPV4_ENDPOINT",

@@ -49,11 +49,11 @@ from typing import Any, Final
 
 import attrs
 
-from ._checks import positive_seconds
-from ._config import MAX_LOCAL_SOURCE, scoped_config
-from ._credentials import Credentials, ProviderContext, parse_expiration
-from ._errors import ConfigurationError, CredentialRetrievalError, ParamValidationError
-from ._steps import Blocking, Plan
+from .._checks import positive_seconds
+from .._config import MAX_LOCAL_SOURCE, scoped_config
+from .._errors import ConfigurationError, CredentialRetrievalError, ParamValidationError
+from .._steps import Blocking, Plan
+from ._base import Credentials, ProviderContext, parse_expiration
 
 __all__ = ["DEFAULT_TIMEOUT", "EOF_GRACE", "ProcessProvider", "split_command"]
 

@@ -27,9 +27,9 @@ from typing import Any, Final, Protocol
 
 import attrs
 
-from ._config import AwsFiles, Settings, config_profiles
-from ._errors import ConfigurationError, NoCredentialsError, ParamValidationError, PersonalizeError
-from ._steps import Blocking, Exclusive, FlightLock, Plan
+from .._config import AwsFiles, Settings, config_profiles
+from .._errors import ConfigurationError, NoCredentialsError, ParamValidationError, PersonalizeError
+from .._steps import Blocking, Exclusive, FlightLock, Plan
 
 __all__ = [
     "ADVISORY_REFRESH",

@@ -28,19 +28,19 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Final, NoReturn
 
-from ._config import configured_endpoint_url
-from ._credentials import Credentials, ProviderContext, parse_expiration
-from ._endpoints import partition_for, resolve_endpoint, validate_region
-from ._errors import (
+from .._config import configured_endpoint_url
+from .._endpoints import partition_for, resolve_endpoint, validate_region
+from .._errors import (
     ConfigurationError,
     CredentialRetrievalError,
     ParamValidationError,
     TransportError,
 )
-from ._retry import classify
-from ._sigv4 import sign_headers
-from ._steps import HttpRequest, HttpResponse, Plan, Send, Sleep
-from ._version import __version__
+from .._retry import classify
+from .._sigv4 import sign_headers
+from .._steps import HttpRequest, HttpResponse, Plan, Send, Sleep
+from .._version import __version__
+from ._base import Credentials, ProviderContext, parse_expiration
 
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET

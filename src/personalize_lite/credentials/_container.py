@@ -27,16 +27,16 @@ import re
 from typing import Final
 from urllib.parse import urlsplit
 
-from ._config import read_bounded
-from ._credentials import Credentials, ProviderContext
-from ._errors import (
+from .._config import read_bounded
+from .._errors import (
     ConfigurationError,
     CredentialRetrievalError,
     ParamValidationError,
     TransportError,
 )
+from .._steps import Blocking, HttpRequest, Plan, send_with_retries
+from ._base import Credentials, ProviderContext
 from ._imds import check_endpoint_url, parse_metadata_credentials
-from ._steps import Blocking, HttpRequest, Plan, send_with_retries
 
 __all__ = ["ALLOWED_HOSTS", "ECS_HOST", "ContainerProvider", "check_full_uri"]
 
