@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._errors import (
     AccessDeniedException,
+    Attempt,
     BatchInferenceJobFailed,
     ConfigurationError,
     ConnectionClosedError,
@@ -47,7 +48,7 @@ from ._models import (
     S3DataConfig,
     ThemeGenerationConfig,
 )
-from ._retry import Attempt, RetryConfig
+from ._retry import RetryConfig
 from ._sync_client import PersonalizeClient
 from ._version import __version__
 from .credentials import Credentials

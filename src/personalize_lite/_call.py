@@ -31,6 +31,7 @@ from ._config import load_aws_files, resolve_settings
 from ._converter import default_converter
 from ._endpoints import Endpoint, resolve_endpoint
 from ._errors import (
+    Attempt,
     BatchInferenceJobFailed,
     ConfigurationError,
     ConnectionClosedError,
@@ -58,7 +59,7 @@ from ._operations import (
     Page,
     job_arn_for,
 )
-from ._retry import DEFAULT_MAX_ATTEMPTS, Attempt, RetryConfig, RetryQuota, is_clock_skew_code
+from ._retry import DEFAULT_MAX_ATTEMPTS, RetryConfig, RetryQuota, is_clock_skew_code
 from ._sigv4 import sign_headers
 from ._steps import Blocking, Callback, HttpRequest, HttpResponse, Plan, Send, Sleep
 from .credentials import CredentialCache, Credentials, ProviderContext, as_provider

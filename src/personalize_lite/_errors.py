@@ -33,9 +33,10 @@ Every exception the package raises derives from :class:`PersonalizeError`::
 
 Service errors carry whether they are retryable or throttling, decided once by the
 classifier (``_retry.classify``), so retry decisions never match class names.
-Errors raised at the end of a call carry the history of its attempts.
+Errors raised at the end of a call carry the history of its attempts (:class:`Attempt`,
+defined here so that the error tree sits below the retry policy).
 
-This module uses the standard library only.
+This module imports nothing else from the package (``_models`` only for type checking).
 """
 
 from __future__ import annotations
@@ -43,12 +44,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import attrs
+
 if TYPE_CHECKING:
     from ._models import BatchInferenceJob
-    from ._retry import Attempt
 
 __all__ = [
     "AccessDeniedException",
+    "Attempt",
     "BatchInferenceJobFailed",
     "ConfigurationError",
     "ConnectTimeoutError",
@@ -78,6 +81,21 @@ __all__ = [
     "WaiterTimeoutError",
     "service_error_class",
 ]
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class Attempt:
+    """One try of a call, as recorded in an error's ``attempts``."""
+
+    number: int
+    status_code: int | None
+    error_code: str | None
+    request_id: str | None
+    elapsed_ms: float
+    #: Seconds slept after this attempt before the next (None: no retry followed).
+    delay: float | None = None
+    #: Why no retry followed, when one could have ("max attempts", "retry quota").
+    gave_up: str | None = None
 
 
 class PersonalizeError(Exception):
