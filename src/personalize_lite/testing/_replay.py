@@ -74,7 +74,7 @@ from ._cassette import (
     load_cassettes,
     match_key,
 )
-from ._server import default_fixtures
+from ._fixtures import default_fixtures
 
 __all__ = [
     "CassetteMismatchError",
