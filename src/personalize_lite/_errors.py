@@ -42,7 +42,7 @@ This module imports nothing else from the package (``_models`` only for type che
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -103,6 +103,22 @@ class PersonalizeError(Exception):
 
     #: Attempts made by the call that raised this error (empty when nothing was sent).
     attempts: tuple[Attempt, ...] = ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own reduce calls cls(*self.args): wrong for the errors whose
+        # constructors take keyword-only fields (code, provider, limit...). Rebuild from
+        # the instance's state instead, without running __init__ again.
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore(
+    cls: type[PersonalizeError], args: tuple[Any, ...], state: dict[str, Any]
+) -> PersonalizeError:
+    """Unpickle an error: its args and attributes as they were, ``__init__`` not rerun."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ParamValidationError(PersonalizeError, ValueError):
