@@ -8,6 +8,7 @@ because a circle hidden in a function body is still a circle in the design.
 from __future__ import annotations
 
 import ast
+import pickle
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -185,3 +186,98 @@ def test_bottom_modules_import_nothing_else_of_ours(module: str, allowed: set[st
     graph = import_graph()
     assert module in graph
     assert graph[module] <= allowed, sorted(graph[module] - allowed)
+
+
+# -- public names: re-exported classes show their public path (review item 8) -------------
+
+PUBLIC_CLASSES = [
+    getattr(personalize_lite, name)
+    for name in personalize_lite.__all__
+    if isinstance(getattr(personalize_lite, name), type)
+]
+
+WIRE_JOB = {
+    "jobName": "nightly",
+    "batchInferenceJobArn": "arn:aws:personalize:us-east-1:111122223333:batch-inference-job/n",
+    "numResults": 25,
+    "jobInput": {"s3DataSource": {"path": "s3://bucket/in.json", "kmsKeyArn": "arn:kms"}},
+    "jobOutput": {"s3DataDestination": {"path": "s3://bucket/out/"}},
+    "batchInferenceJobConfig": {"itemExplorationConfig": {"explorationWeight": "0.3"}},
+    "themeGenerationConfig": {"fieldsForThemeGeneration": {"itemName": "title"}},
+    "status": "ACTIVE",
+    "creationDateTime": 1700000000.5,
+    "lastUpdatedDateTime": 1700000100,
+}
+
+
+def test_every_public_class_shows_its_public_path() -> None:
+    assert len(PUBLIC_CLASSES) >= 40
+    for cls in PUBLIC_CLASSES:
+        assert cls.__module__ == PACKAGE, cls
+        assert getattr(personalize_lite, cls.__qualname__) is cls
+
+
+def test_a_fresh_converter_still_reads_and_writes_models_after_the_rename() -> None:
+    """cattrs resolves string annotations through ``sys.modules[cls.__module__]``: the
+    models' annotations must have been resolved where they were written."""
+    from personalize_lite._converter import make_converter
+
+    converter = make_converter()
+    job = converter.structure(WIRE_JOB, personalize_lite.BatchInferenceJob)
+    assert job.job_input is not None
+    assert job.job_input.s3_data_source.kms_key_arn == "arn:kms"
+    assert job.creation_date_time is not None
+    assert job.creation_date_time.tzinfo is not None
+    assert converter.unstructure(job) == WIRE_JOB | {"lastUpdatedDateTime": 1700000100.0}
+    summary = converter.structure(
+        {"jobName": "n", "status": "ACTIVE"}, personalize_lite.BatchInferenceJobSummary
+    )
+    assert summary.job_name == "n"
+
+
+def test_public_values_survive_pickling_by_their_public_path() -> None:
+    from personalize_lite._converter import make_converter
+
+    values = [
+        make_converter().structure(WIRE_JOB, personalize_lite.BatchInferenceJob),
+        personalize_lite.RetryConfig(max_attempts=5),
+        personalize_lite.Attempt(
+            number=1,
+            status_code=503,
+            error_code="ServiceUnavailable",
+            request_id=None,
+            elapsed_ms=3.0,
+        ),
+        personalize_lite.Credentials(access_key_id="AKIDEXAMPLE", secret_access_key="not-a-secret"),
+        personalize_lite.ThrottlingException(
+            "slow down",
+            code="ThrottlingException",
+            status_code=400,
+            throttling=True,
+            retryable=True,
+        ),
+    ]
+    for value in values:
+        data = pickle.dumps(value)
+        copy = pickle.loads(data)  # noqa: S301 (bytes we just made)
+        assert type(copy) is type(value)
+        if isinstance(value, Exception):  # rebuilt by personalize_lite._errors._restore
+            assert vars(copy) == vars(value)
+        else:  # named by the public path only, not personalize_lite._models
+            assert f"{PACKAGE}._".encode() not in data, data
+            assert copy == value
+
+
+def test_type_hints_of_public_classes_still_evaluate() -> None:
+    """``typing.get_type_hints`` (documentation tools, cattrs, pydantic) evaluates string
+    annotations in ``sys.modules[cls.__module__]``: they were evaluated before the rename."""
+    import typing
+    from datetime import datetime
+
+    hints = typing.get_type_hints(personalize_lite.BatchInferenceJob)
+    assert hints["creation_date_time"] == datetime | None
+    assert hints["job_input"] == personalize_lite.BatchInferenceJobInput | None
+    assert typing.get_type_hints(personalize_lite.Credentials)["expiration"] == datetime | None
+    for cls in PUBLIC_CLASSES:
+        if cls not in (personalize_lite.PersonalizeClient, personalize_lite.AsyncPersonalizeClient):
+            typing.get_type_hints(cls)  # raises NameError when a name cannot be found
