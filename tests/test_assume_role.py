@@ -1,4 +1,4 @@
-"""Tests for personalize_lite._assume_role: assume-role profiles and web identity.
+"""Tests for personalize_lite.credentials._assume_role: assume-role profiles and web identity.
 
 Every STS call goes to the loopback stand-in of ``tests/_sts_server.py``, which verifies each
 AssumeRole signature against the keys it has issued, so a chain's second call is proven

@@ -1,4 +1,4 @@
-"""Tests for personalize_lite._container: ContainerProvider against a stand-in endpoint.
+"""Tests for personalize_lite.credentials._container: ContainerProvider against a stand-in endpoint.
 
 The stand-in is the :class:`MetadataServer` of ``tests/_metadata_server.py`` (shared with
 ``test_imds.py``) on 127.0.0.1, reached through ``AWS_CONTAINER_CREDENTIALS_FULL_URI``.

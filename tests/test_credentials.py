@@ -1,4 +1,4 @@
-"""Tests for personalize_lite._credentials: Credentials, the providers and the chain.
+"""Tests for personalize_lite.credentials._base: Credentials, the providers and the chain.
 
 Plans are driven by a small synchronous loop (``run``). Nothing reads the real ~/.aws;
 parity tests run botocore with os.environ patched for the botocore side only.

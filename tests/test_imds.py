@@ -1,4 +1,4 @@
-"""Tests for personalize_lite._imds: InstanceMetadataProvider against a stand-in IMDS.
+"""Tests for personalize_lite.credentials._imds: InstanceMetadataProvider against a stand-in IMDS.
 
 The stand-in (:class:`MetadataServer` of ``tests/_metadata_server.py``, shared with
 ``test_container.py``) is a threaded ``http.server`` on 127.0.0.1 with scripted replies per

@@ -1,4 +1,4 @@
-"""Tests for personalize_lite._process: the credential_process provider.
+"""Tests for personalize_lite.credentials._process: the credential_process provider.
 
 Small Python scripts written to tmp_path are run with sys.executable, through the real
 sync and async drivers (tests/_drive.py). Parity tests run botocore's ProcessProvider on

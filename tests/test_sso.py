@@ -1,4 +1,4 @@
-"""Tests for personalize_lite._sso: the SSO (IAM Identity Center) credential provider.
+"""Tests for personalize_lite.credentials._sso: the SSO (IAM Identity Center) credential provider.
 
 A real threaded ``http.server`` on 127.0.0.1 stands in for the SSO portal (pointed at
 with ``AWS_ENDPOINT_URL_SSO``); token cache files are written under tmp_path with HOME

@@ -1,4 +1,4 @@
-"""Tests for personalize_lite._sts: the STS endpoint, the Query request, the XML reply.
+"""Tests for personalize_lite.credentials._sts: the STS endpoint, the Query request, the XML reply.
 
 HTTP goes to :class:`StsStandIn` (``tests/_sts_server.py``, shared with
 ``test_assume_role.py``), a threaded ``http.server`` on 127.0.0.1 that parses the form

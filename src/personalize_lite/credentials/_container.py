@@ -1,9 +1,9 @@
 """Credentials from the container credentials endpoint (ECS task roles, EKS Pod Identity).
 
 :class:`ContainerProvider` is botocore's ``ContainerProvider`` with its
-``ContainerMetadataFetcher``, written as a plan (see :mod:`._steps`): the request is a
-:class:`~._steps.Send` step, the pause between attempts a :class:`~._steps.Sleep`, and
-the authorization token file is read in a :class:`~._steps.Blocking` step.
+``ContainerMetadataFetcher``, written as a plan (see :mod:`.._steps`): the request is a
+:class:`~.._steps.Send` step, the pause between attempts a :class:`~.._steps.Sleep`, and
+the authorization token file is read in a :class:`~.._steps.Blocking` step.
 
 * ``AWS_CONTAINER_CREDENTIALS_RELATIVE_URI``: ``http://169.254.170.2`` + the URI (ECS).
 * otherwise ``AWS_CONTAINER_CREDENTIALS_FULL_URI``, any host over https; over http only a
@@ -12,7 +12,7 @@ the authorization token file is read in a :class:`~._steps.Blocking` step.
 * ``Authorization``: the contents of ``AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE``, read
   again on every load (EKS rotates it), else ``AWS_CONTAINER_AUTHORIZATION_TOKEN``.
 
-Neither URI set: None. Configured but failing: :class:`~._errors.CredentialRetrievalError`
+Neither URI set: None. Configured but failing: :class:`~.._errors.CredentialRetrievalError`
 after botocore's 3 attempts of 2 seconds, 1 second apart. The token never appears in an
 error or a repr.
 """
