@@ -19,8 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from personalize_lite._config import AwsFiles, resolve_settings
-from personalize_lite._credentials import Credentials, ProviderContext
 from personalize_lite._steps import Plan
+from personalize_lite.credentials._base import Credentials, ProviderContext
 
 SECRET = "imdsSecretKeyDoNotLeak/0123456789abcdefEXAMPLE"
 TOKEN = "imdsSessionTokenDoNotLeak+FwoGZXIvYXdzEXAMPLE"

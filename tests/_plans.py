@@ -11,7 +11,6 @@ import attrs
 
 from personalize_lite import Credentials, RetryConfig
 from personalize_lite._call import CallContext, ClockSkew
-from personalize_lite._credentials import CredentialCache, StaticProvider
 from personalize_lite._endpoints import Endpoint
 from personalize_lite._retry import RetryQuota
 from personalize_lite._steps import (
@@ -24,6 +23,7 @@ from personalize_lite._steps import (
     Send,
     Sleep,
 )
+from personalize_lite.credentials._base import CredentialCache, StaticProvider
 
 ARN = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/my-batch-job"
 EXAMPLE = Credentials(

@@ -24,7 +24,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
 from personalize_lite._config import AwsFiles, parse_ini, resolve_settings
-from personalize_lite._credentials import Credentials, ProviderContext
+from personalize_lite.credentials._base import Credentials, ProviderContext
 
 SOURCE = Credentials(
     access_key_id="AKIDSOURCEKEY",

@@ -1,4 +1,4 @@
-"""Tests for personalize_lite._assume_role: assume-role profiles and web identity.
+"""Tests for personalize_lite.credentials._assume_role: assume-role profiles and web identity.
 
 Every STS call goes to the loopback stand-in of ``tests/_sts_server.py``, which verifies each
 AssumeRole signature against the keys it has issued, so a chain's second call is proven
@@ -18,20 +18,20 @@ from typing import Any
 import botocore.session
 import pytest
 
-from personalize_lite._assume_role import (
+from personalize_lite._config import load_aws_files, resolve_settings
+from personalize_lite._errors import ConfigurationError, CredentialRetrievalError
+from personalize_lite._steps import Plan
+from personalize_lite.credentials._assume_role import (
     CREDENTIAL_SOURCES,
     AssumeRoleProvider,
     WebIdentityProvider,
 )
-from personalize_lite._config import load_aws_files, resolve_settings
-from personalize_lite._credentials import (
+from personalize_lite.credentials._base import (
     CredentialProvider,
     Credentials,
     EnvProvider,
     ProviderContext,
 )
-from personalize_lite._errors import ConfigurationError, CredentialRetrievalError
-from personalize_lite._steps import Plan
 
 from ._drive import async_runner, sync_runner
 from ._sts_server import NOW, SOURCE, WEB_TOKEN, StsStandIn, make_ctx

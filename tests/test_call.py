@@ -31,9 +31,9 @@ from personalize_lite import (
     TransportError,
 )
 from personalize_lite._call import describe
-from personalize_lite._credentials import CredentialCache
 from personalize_lite._retry import RetryQuota
 from personalize_lite._steps import HttpResponse, Plan, Send
+from personalize_lite.credentials._base import CredentialCache
 from tests._plans import ARN, FakeClock, drive, error, make_ctx, ok, reply
 from tests._vectors import load_json
 

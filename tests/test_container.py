@@ -1,4 +1,4 @@
-"""Tests for personalize_lite._container: ContainerProvider against a stand-in endpoint.
+"""Tests for personalize_lite.credentials._container: ContainerProvider against a stand-in endpoint.
 
 The stand-in is the :class:`MetadataServer` of ``tests/_metadata_server.py`` (shared with
 ``test_imds.py``) on 127.0.0.1, reached through ``AWS_CONTAINER_CREDENTIALS_FULL_URI``.
@@ -17,16 +17,16 @@ from typing import Any
 import pytest
 from botocore.utils import ContainerMetadataFetcher
 
-from personalize_lite._container import ContainerProvider, check_full_uri
-from personalize_lite._credentials import ChainProvider
 from personalize_lite._errors import (
     ConfigurationError,
     CredentialRetrievalError,
     NoCredentialsError,
     ParamValidationError,
 )
-from personalize_lite._imds import InstanceMetadataProvider
 from personalize_lite._steps import Blocking, Plan, Send
+from personalize_lite.credentials._base import ChainProvider
+from personalize_lite.credentials._container import ContainerProvider, check_full_uri
+from personalize_lite.credentials._imds import InstanceMetadataProvider
 from tests._drive import sync_runner
 from tests._metadata_server import (
     AUTH,

@@ -29,7 +29,7 @@ from personalize_lite import (
     S3DataConfig,
 )
 from personalize_lite._call import outcome_unknown
-from personalize_lite._retry import Attempt
+from personalize_lite._errors import Attempt
 from tests._fault_server import Action, FaultServer, Reply, Reset, Silent
 from tests._lifecycle import (
     DRIVERS,

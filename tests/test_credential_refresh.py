@@ -20,8 +20,8 @@ from personalize_lite import (
     Credentials,
     PersonalizeClient,
 )
-from personalize_lite._credentials import CredentialCache
 from personalize_lite._steps import HttpRequest, Plan, Send
+from personalize_lite.credentials._base import CredentialCache
 from personalize_lite.testing import FixtureServer
 from tests._plans import FakeClock, drive
 

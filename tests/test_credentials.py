@@ -1,4 +1,4 @@
-"""Tests for personalize_lite._credentials: Credentials, the providers and the chain.
+"""Tests for personalize_lite.credentials._base: Credentials, the providers and the chain.
 
 Plans are driven by a small synchronous loop (``run``). Nothing reads the real ~/.aws;
 parity tests run botocore with os.environ patched for the botocore side only.
@@ -18,9 +18,15 @@ import botocore.exceptions
 import botocore.session
 import pytest
 
-from personalize_lite._chain import as_provider, default_chain
 from personalize_lite._config import AwsFiles, Settings, load_aws_files, parse_ini, resolve_settings
-from personalize_lite._credentials import (
+from personalize_lite._errors import (
+    ConfigurationError,
+    NoCredentialsError,
+    ParamValidationError,
+    PersonalizeError,
+)
+from personalize_lite._steps import Blocking, Plan, Sleep
+from personalize_lite.credentials._base import (
     CallableProvider,
     ChainProvider,
     ConfigFileProvider,
@@ -31,13 +37,7 @@ from personalize_lite._credentials import (
     SharedCredentialsProvider,
     StaticProvider,
 )
-from personalize_lite._errors import (
-    ConfigurationError,
-    NoCredentialsError,
-    ParamValidationError,
-    PersonalizeError,
-)
-from personalize_lite._steps import Blocking, Plan, Sleep
+from personalize_lite.credentials._chain import as_provider, default_chain
 
 AKID = "AKIDEXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzSECRETKEY"

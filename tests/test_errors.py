@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import inspect
+import pickle
 
 import pytest
 
 import personalize_lite
 from personalize_lite import _errors
 from personalize_lite._errors import (
+    Attempt,
+    BatchInferenceJobFailed,
+    CredentialRetrievalError,
     NoCredentialsError,
+    ParamValidationError,
     PersonalizeError,
     PersonalizeServiceError,
+    ReadTimeoutError,
     ResourceNotFoundException,
+    ResponseParseError,
+    ResponseTooLargeError,
+    ThrottlingException,
+    WaiterTimeoutError,
     service_error_class,
 )
+from personalize_lite._models import BatchInferenceJob
 
 ERROR_CLASSES = [
     obj
@@ -87,3 +98,58 @@ def test_no_credentials_lists_every_provider() -> None:
 def test_validation_errors_are_also_value_errors() -> None:
     assert issubclass(personalize_lite.ParamValidationError, ValueError)
     assert issubclass(personalize_lite.ConfigurationError, ValueError)
+
+
+def _pickle_cases() -> list[PersonalizeError]:
+    job = BatchInferenceJob(job_name="j", status="CREATE FAILED", failure_reason="bad role")
+    throttled = ThrottlingException(
+        "Rate exceeded",
+        code="ThrottlingException",
+        status_code=400,
+        request_id="rid-1",
+        retryable=True,
+        throttling=True,
+    )
+    throttled.attempts = (
+        Attempt(
+            number=1,
+            status_code=400,
+            error_code="ThrottlingException",
+            request_id="rid-0",
+            elapsed_ms=1.5,
+            delay=0.2,
+        ),
+        Attempt(
+            number=2,
+            status_code=400,
+            error_code="ThrottlingException",
+            request_id="rid-1",
+            elapsed_ms=2.5,
+            gave_up="max attempts",
+        ),
+    )
+    return [
+        ParamValidationError("bad arn"),
+        NoCredentialsError([("env", "not set"), ("shared-credentials-file", "no file")]),
+        CredentialRetrievalError("run aws sso login", provider="sso"),
+        BatchInferenceJobFailed(job),
+        WaiterTimeoutError(3.0, job),
+        ResponseParseError("not a number", path="batchInferenceJob.numResults", request_id="r"),
+        ResponseTooLargeError("too big", limit=1024, request_id="r"),
+        ReadTimeoutError("read timed out"),
+        throttled,
+        PersonalizeServiceError("odd", code="SomethingNew", status_code=418),
+    ]
+
+
+@pytest.mark.parametrize("error", _pickle_cases(), ids=lambda e: type(e).__name__)
+def test_every_error_survives_pickling_with_its_fields(error: PersonalizeError) -> None:
+    """Errors cross process boundaries (multiprocessing, concurrent.futures): keyword-only
+    constructors must not make unpickling fail or garble the fields."""
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 (bytes we just made)
+    assert type(copy) is type(error)
+    assert copy.args == error.args
+    assert vars(copy) == vars(error)
+    assert str(copy) == str(error)
+    assert repr(copy) == repr(error)
+    assert copy.attempts == error.attempts

@@ -74,8 +74,8 @@ from personalize_lite import (
     RetryConfig,
     ThrottlingException,
 )
-from personalize_lite._container import ContainerProvider
 from personalize_lite._steps import Plan
+from personalize_lite.credentials._container import ContainerProvider
 from tests._drive import async_runner, sync_runner
 from tests._fault_server import (
     Action,

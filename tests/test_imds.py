@@ -1,4 +1,4 @@
-"""Tests for personalize_lite._imds: InstanceMetadataProvider against a stand-in IMDS.
+"""Tests for personalize_lite.credentials._imds: InstanceMetadataProvider against a stand-in IMDS.
 
 The stand-in (:class:`MetadataServer` of ``tests/_metadata_server.py``, shared with
 ``test_container.py``) is a threaded ``http.server`` on 127.0.0.1 with scripted replies per
@@ -18,20 +18,20 @@ from typing import Any
 import pytest
 from botocore.utils import InstanceMetadataFetcher
 
-from personalize_lite._credentials import ChainProvider
 from personalize_lite._errors import (
     ConfigurationError,
     CredentialRetrievalError,
     NoCredentialsError,
 )
-from personalize_lite._imds import (
+from personalize_lite._steps import Send
+from personalize_lite.credentials._base import ChainProvider
+from personalize_lite.credentials._imds import (
     IPV4_ENDPOINT,
     IPV6_ENDPOINT,
     REQUIRED_FIELDS,
     InstanceMetadataProvider,
     parse_metadata_credentials,
 )
-from personalize_lite._steps import Send
 from tests._drive import sync_runner
 from tests._metadata_server import (
     ACCESS_KEY,

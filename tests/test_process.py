@@ -1,4 +1,4 @@
-"""Tests for personalize_lite._process: the credential_process provider.
+"""Tests for personalize_lite.credentials._process: the credential_process provider.
 
 Small Python scripts written to tmp_path are run with sys.executable, through the real
 sync and async drivers (tests/_drive.py). Parity tests run botocore's ProcessProvider on
@@ -23,14 +23,14 @@ import botocore.exceptions
 import pytest
 
 from personalize_lite._config import load_aws_files, resolve_settings
-from personalize_lite._credentials import Credentials, ProviderContext
 from personalize_lite._errors import (
     ConfigurationError,
     CredentialRetrievalError,
     ParamValidationError,
 )
-from personalize_lite._process import DEFAULT_TIMEOUT, ProcessProvider, split_command
 from personalize_lite._steps import Plan
+from personalize_lite.credentials._base import Credentials, ProviderContext
+from personalize_lite.credentials._process import DEFAULT_TIMEOUT, ProcessProvider, split_command
 
 from ._drive import async_runner, sync_runner
 

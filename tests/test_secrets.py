@@ -65,12 +65,10 @@ from personalize_lite import (
     UnrecognizedClientException,
     WaiterTimeoutError,
 )
-from personalize_lite._assume_role import AssumeRoleProvider, WebIdentityProvider
-from personalize_lite._chain import as_provider, default_chain
 from personalize_lite._cli import main as cli_main
 from personalize_lite._config import load_aws_files, resolve_settings
-from personalize_lite._container import ContainerProvider
-from personalize_lite._credentials import (
+from personalize_lite.credentials._assume_role import AssumeRoleProvider, WebIdentityProvider
+from personalize_lite.credentials._base import (
     CallableProvider,
     ConfigFileProvider,
     CredentialCache,
@@ -79,9 +77,11 @@ from personalize_lite._credentials import (
     SharedCredentialsProvider,
     StaticProvider,
 )
-from personalize_lite._imds import InstanceMetadataProvider
-from personalize_lite._process import ProcessProvider
-from personalize_lite._sso import SSOProvider, sso_token_cache_key
+from personalize_lite.credentials._chain import as_provider, default_chain
+from personalize_lite.credentials._container import ContainerProvider
+from personalize_lite.credentials._imds import InstanceMetadataProvider
+from personalize_lite.credentials._process import ProcessProvider
+from personalize_lite.credentials._sso import SSOProvider, sso_token_cache_key
 from personalize_lite.testing import AsyncRecordingTransport, FixtureServer, RecordingTransport
 from tests._drive import sync_runner
 from tests._metadata_server import AUTH as CONTAINER_AUTH

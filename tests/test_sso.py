@@ -1,4 +1,4 @@
-"""Tests for personalize_lite._sso: the SSO (IAM Identity Center) credential provider.
+"""Tests for personalize_lite.credentials._sso: the SSO (IAM Identity Center) credential provider.
 
 A real threaded ``http.server`` on 127.0.0.1 stands in for the SSO portal (pointed at
 with ``AWS_ENDPOINT_URL_SSO``); token cache files are written under tmp_path with HOME
@@ -26,7 +26,6 @@ import botocore.utils
 import pytest
 
 from personalize_lite._config import load_aws_files, resolve_settings
-from personalize_lite._credentials import Credentials, ProviderContext
 from personalize_lite._errors import (
     ConfigurationError,
     CredentialRetrievalError,
@@ -34,8 +33,9 @@ from personalize_lite._errors import (
     ParamValidationError,
     TransportError,
 )
-from personalize_lite._sso import SSOProvider, sso_token_cache_key
 from personalize_lite._steps import Blocking, Plan, Send
+from personalize_lite.credentials._base import Credentials, ProviderContext
+from personalize_lite.credentials._sso import SSOProvider, sso_token_cache_key
 
 from ._drive import async_runner, sync_runner
 
@@ -770,8 +770,8 @@ def test_error_codes_follow_the_protocol_decoder(
 ) -> None:
     """The portal's error code is read with the same Smithy rule as the service's (before
     the first ``:``, after the first ``#``): one rule, one function."""
-    from personalize_lite._sso import _error_detail
     from personalize_lite._steps import HttpResponse
+    from personalize_lite.credentials._sso import _error_detail
 
     response = HttpResponse(status_code=400, headers=headers, body=body)
     assert _error_detail(response, ACCESS_TOKEN) == expected

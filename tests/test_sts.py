@@ -1,4 +1,4 @@
-"""Tests for personalize_lite._sts: the STS endpoint, the Query request, the XML reply.
+"""Tests for personalize_lite.credentials._sts: the STS endpoint, the Query request, the XML reply.
 
 HTTP goes to :class:`StsStandIn` (``tests/_sts_server.py``, shared with
 ``test_assume_role.py``), a threaded ``http.server`` on 127.0.0.1 that parses the form
@@ -21,7 +21,6 @@ import botocore.session
 import pytest
 from moto.server import ThreadedMotoServer
 
-from personalize_lite._credentials import Credentials
 from personalize_lite._errors import (
     ConfigurationError,
     CredentialRetrievalError,
@@ -29,7 +28,8 @@ from personalize_lite._errors import (
     TransportError,
 )
 from personalize_lite._steps import HttpResponse, Send, Sleep
-from personalize_lite._sts import (
+from personalize_lite.credentials._base import Credentials
+from personalize_lite.credentials._sts import (
     GLOBAL_ENDPOINT,
     MAX_ATTEMPTS,
     STS_TIMEOUT,

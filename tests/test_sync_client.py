@@ -819,7 +819,9 @@ with PersonalizeClient(region="us-east-1", env={{"AWS_CONFIG_FILE": {str(tmp_pat
     assert client.describe_batch_inference_job({arn("job")!r}).status == "ACTIVE"
 heavy = ("aiohttp", "httpx_aiohttp", "trio", "asyncio", "subprocess")
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in heavy)
-deferred = ("_async_client", "_assume_role", "_sts", "_sso", "_process", "_container", "_imds")
+deferred = ("_async_client",) + tuple(
+    "credentials." + m for m in ("_assume_role", "_sts", "_sso", "_process", "_container", "_imds")
+)
 loaded += [m for m in deferred if "personalize_lite." + m in sys.modules]
 print(loaded)
 """

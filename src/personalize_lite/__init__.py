@@ -6,9 +6,9 @@ imported on first use, so a sync program never loads asyncio or anyio.
 
 from typing import TYPE_CHECKING, Any
 
-from ._credentials import Credentials
 from ._errors import (
     AccessDeniedException,
+    Attempt,
     BatchInferenceJobFailed,
     ConfigurationError,
     ConnectionClosedError,
@@ -48,9 +48,11 @@ from ._models import (
     S3DataConfig,
     ThemeGenerationConfig,
 )
-from ._retry import Attempt, RetryConfig
+from ._public import publish as _publish
+from ._retry import RetryConfig
 from ._sync_client import PersonalizeClient
 from ._version import __version__
+from .credentials import Credentials
 
 if TYPE_CHECKING:
     from ._async_client import AsyncPersonalizeClient
@@ -60,6 +62,7 @@ def __getattr__(name: str) -> Any:
     if name == "AsyncPersonalizeClient":
         from ._async_client import AsyncPersonalizeClient
 
+        _publish(AsyncPersonalizeClient, __name__)
         globals()[name] = AsyncPersonalizeClient
         return AsyncPersonalizeClient
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -114,3 +117,8 @@ __all__ = [
     "WaiterTimeoutError",
     "__version__",
 ]
+
+
+for _name in __all__:
+    _publish(globals().get(_name), __name__)  # AsyncPersonalizeClient: on first use, in __getattr__
+del _name

@@ -26,13 +26,12 @@ from typing import Any, Final, TypeVar
 import attrs
 import cattrs
 
-from ._chain import as_provider
 from ._checks import positive_seconds
 from ._config import load_aws_files, resolve_settings
 from ._converter import default_converter
-from ._credentials import CredentialCache, Credentials, ProviderContext
 from ._endpoints import Endpoint, resolve_endpoint
 from ._errors import (
+    Attempt,
     BatchInferenceJobFailed,
     ConfigurationError,
     ConnectionClosedError,
@@ -60,9 +59,10 @@ from ._operations import (
     Page,
     job_arn_for,
 )
-from ._retry import DEFAULT_MAX_ATTEMPTS, Attempt, RetryConfig, RetryQuota, is_clock_skew_code
+from ._retry import DEFAULT_MAX_ATTEMPTS, RetryConfig, RetryQuota, is_clock_skew_code
 from ._sigv4 import sign_headers
 from ._steps import Blocking, Callback, HttpRequest, HttpResponse, Plan, Send, Sleep
+from .credentials import CredentialCache, Credentials, ProviderContext, as_provider
 
 __all__ = [
     "CallContext",

@@ -370,9 +370,8 @@ def _serve(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 def _run_emulator(
     parser: argparse.ArgumentParser, args: argparse.Namespace, stopped_by: list[str]
 ) -> int:
-    from .testing._cassette import load_cassettes
-    from .testing._emulator import example_credentials
-    from .testing._server import FixtureServer, default_fixtures, loopback_host
+    from .testing import FixtureServer, default_fixtures, example_credentials, load_cassettes
+    from .testing._server import loopback_host
 
     given_secret = args.secret_key is not None or args.secret_key_file is not None
     if args.access_key is None and given_secret:

@@ -33,22 +33,25 @@ Every exception the package raises derives from :class:`PersonalizeError`::
 
 Service errors carry whether they are retryable or throttling, decided once by the
 classifier (``_retry.classify``), so retry decisions never match class names.
-Errors raised at the end of a call carry the history of its attempts.
+Errors raised at the end of a call carry the history of its attempts (:class:`Attempt`,
+defined here so that the error tree sits below the retry policy).
 
-This module uses the standard library only.
+This module imports nothing else from the package (``_models`` only for type checking).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import attrs
 
 if TYPE_CHECKING:
     from ._models import BatchInferenceJob
-    from ._retry import Attempt
 
 __all__ = [
     "AccessDeniedException",
+    "Attempt",
     "BatchInferenceJobFailed",
     "ConfigurationError",
     "ConnectTimeoutError",
@@ -80,11 +83,42 @@ __all__ = [
 ]
 
 
+@attrs.frozen(kw_only=True, slots=True)
+class Attempt:
+    """One try of a call, as recorded in an error's ``attempts``."""
+
+    number: int
+    status_code: int | None
+    error_code: str | None
+    request_id: str | None
+    elapsed_ms: float
+    #: Seconds slept after this attempt before the next (None: no retry followed).
+    delay: float | None = None
+    #: Why no retry followed, when one could have ("max attempts", "retry quota").
+    gave_up: str | None = None
+
+
 class PersonalizeError(Exception):
     """Root of every error raised by personalize-lite."""
 
     #: Attempts made by the call that raised this error (empty when nothing was sent).
     attempts: tuple[Attempt, ...] = ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own reduce calls cls(*self.args): wrong for the errors whose
+        # constructors take keyword-only fields (code, provider, limit...). Rebuild from
+        # the instance's state instead, without running __init__ again.
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore(
+    cls: type[PersonalizeError], args: tuple[Any, ...], state: dict[str, Any]
+) -> PersonalizeError:
+    """Unpickle an error: its args and attributes as they were, ``__init__`` not rerun."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ParamValidationError(PersonalizeError, ValueError):

@@ -20,11 +20,11 @@ from typing import Final, Literal
 
 import attrs
 
-from ._errors import ParamValidationError
+from ._errors import Attempt, ParamValidationError
 
 __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
-    "Attempt",
+    "Attempt",  # defined in _errors (the error carries it); still importable from here
     "RetryConfig",
     "RetryMode",
     "RetryQuota",
@@ -135,21 +135,6 @@ class RetryConfig:
         if self.mode == "legacy":
             return jitter * base
         return jitter * min(base, self.max_backoff)
-
-
-@attrs.frozen(kw_only=True, slots=True)
-class Attempt:
-    """One try of a call, as recorded in an error's ``attempts``."""
-
-    number: int
-    status_code: int | None
-    error_code: str | None
-    request_id: str | None
-    elapsed_ms: float
-    #: Seconds slept after this attempt before the next (None: no retry followed).
-    delay: float | None = None
-    #: Why no retry followed, when one could have ("max attempts", "retry quota").
-    gave_up: str | None = None
 
 
 class RetryQuota:

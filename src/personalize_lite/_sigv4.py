@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 
 from botocore.auth import SIGNED_HEADERS_BLACKLIST, SIGV4_TIMESTAMP, SigV4Auth, _host_from_url
 
-from ._credentials import Credentials
+from .credentials._base import Credentials
 
 __all__ = ["SERVICE", "sign_headers"]
 

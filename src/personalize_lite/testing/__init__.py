@@ -14,6 +14,8 @@ from ._cassette import (
     load_cassettes,
     match_key,
 )
+from ._emulator import example_credentials
+from ._fixtures import default_fixtures
 from ._record import AsyncRecordingTransport, RecordingTransport
 from ._replay import (
     CassetteMismatchError,
@@ -22,7 +24,7 @@ from ._replay import (
     bundled_cassettes,
     replay,
 )
-from ._server import FixtureServer, default_fixtures
+from ._server import FixtureServer
 
 __all__ = [
     "AsyncRecordingTransport",
@@ -38,6 +40,7 @@ __all__ = [
     "ReplayedCall",
     "bundled_cassettes",
     "default_fixtures",
+    "example_credentials",
     "load_cassette",
     "load_cassettes",
     "match_key",

@@ -35,7 +35,7 @@ from typing import Any
 
 import attrs
 
-from .._credentials import Credentials
+from ..credentials import Credentials
 
 __all__ = [
     "EXAMPLE_ACCESS_KEY_ID",

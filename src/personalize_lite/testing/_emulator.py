@@ -37,8 +37,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import os
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
@@ -46,9 +44,10 @@ from typing import Final
 
 import attrs
 
-from .._credentials import Credentials
 from .._errors import ParamValidationError
 from .._sigv4 import SERVICE, sign_headers
+from ..credentials import Credentials
+from ._fixtures import SECRET_KEY_ENV, example_keys
 
 __all__ = [
     "ALGORITHM",
@@ -61,14 +60,11 @@ __all__ = [
 ]
 
 ALGORITHM: Final = "AWS4-HMAC-SHA256"
-#: Environment variable that replaces the example secret key the emulator accepts.
-SECRET_KEY_ENV: Final = "PERSONALIZE_LITE_EMULATOR_SECRET_KEY"  # noqa: S105 (a variable name)
 #: The HTTP status of every authentication failure (AWS JSON 1.1 services send 400).
 AUTH_STATUS: Final = 400
 #: How far ``X-Amz-Date`` may be from the emulator's clock, as in AWS.
 MAX_SKEW: Final = timedelta(minutes=5)
 
-_EXAMPLE_FILE: Final = ("credentials", "example.json")
 _AMZ_DATE: Final = "%Y%m%dT%H%M%SZ"
 _TERMINATOR: Final = "aws4_request"
 #: A scope's region is quoted back only when it looks like one (never a signature's 64 hex).
@@ -90,12 +86,8 @@ def example_credentials(env: Mapping[str, str] | None = None) -> Credentials:
     """The keys the emulator accepts by default: the AWS documentation's example pair
     from the bundled ``credentials/example.json``, the secret replaced by
     ``$PERSONALIZE_LITE_EMULATOR_SECRET_KEY`` when that is set."""
-    from ._server import default_fixtures  # imported here: _server imports this module
-
-    source = default_fixtures().joinpath(*_EXAMPLE_FILE)
-    data = json.loads(source.read_text(encoding="utf-8"))
-    secret = (os.environ if env is None else env).get(SECRET_KEY_ENV) or data["secret_access_key"]
-    return Credentials(access_key_id=data["access_key_id"], secret_access_key=secret)
+    access_key_id, secret = example_keys(env)
+    return Credentials(access_key_id=access_key_id, secret_access_key=secret)
 
 
 @attrs.frozen(kw_only=True)

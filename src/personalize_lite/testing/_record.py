@@ -52,7 +52,7 @@ from pathlib import Path
 
 import httpx
 
-from .._credentials import Credentials
+from ..credentials import Credentials
 from ._cassette import (
     EXAMPLE_ACCESS_KEY_ID,
     Cassette,

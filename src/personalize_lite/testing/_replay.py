@@ -63,7 +63,7 @@ from typing import Any, TypeVar, Union, cast
 import attrs
 import httpx
 
-from .._credentials import Credentials
+from ..credentials import Credentials
 from ._cassette import (
     EXAMPLE_ACCESS_KEY_ID,
     Cassette,
@@ -74,7 +74,7 @@ from ._cassette import (
     load_cassettes,
     match_key,
 )
-from ._server import default_fixtures
+from ._fixtures import default_fixtures
 
 __all__ = [
     "CassetteMismatchError",

@@ -36,13 +36,13 @@ from datetime import datetime, timezone
 from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
 from ._cassette import Cassette, RecordedResponse, load_cassettes, match_key
 from ._emulator import check_signature
+from ._fixtures import default_fixtures
 
 __all__ = [
     "IDLE_TIMEOUT",
@@ -52,7 +52,7 @@ __all__ = [
     "MAX_HEADERS",
     "MAX_REQUEST_LINE",
     "FixtureServer",
-    "default_fixtures",
+    "default_fixtures",  # defined in _fixtures; still importable from here
     "loopback_host",
 ]
 
@@ -502,17 +502,3 @@ class FixtureServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-
-def _repository_fixtures() -> Path:
-    """``fixtures/`` at the top of a checkout (editable and development installs)."""
-    return Path(__file__).resolve().parents[3] / "fixtures"
-
-
-def default_fixtures() -> Path:
-    """The bundled cassettes: ``personalize_lite/fixtures`` inside an installed wheel, else
-    the repository's ``fixtures/`` (an editable or development install)."""
-    packaged = resources.files("personalize_lite") / "fixtures"
-    if isinstance(packaged, Path) and packaged.is_dir():
-        return packaged
-    return _repository_fixtures()

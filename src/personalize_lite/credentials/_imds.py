@@ -1,9 +1,9 @@
 """Credentials of the EC2 instance's IAM role, from the instance metadata service (IMDS).
 
 :class:`InstanceMetadataProvider` is botocore's ``InstanceMetadataProvider`` with its
-``InstanceMetadataFetcher``, written as a plan (see :mod:`._steps`): every HTTP call is a
-:class:`~._steps.Send` step with the configured timeout, and the pause between attempts
-is a :class:`~._steps.Sleep`. It does no I/O of its own.
+``InstanceMetadataFetcher``, written as a plan (see :mod:`.._steps`): every HTTP call is a
+:class:`~.._steps.Send` step with the configured timeout, and the pause between attempts
+is a :class:`~.._steps.Sleep`. It does no I/O of its own.
 
 The exchange (IMDSv2, falling back to IMDSv1 where botocore does)::
 
@@ -16,15 +16,15 @@ Outcomes:
 * None (the chain moves on; :meth:`~InstanceMetadataProvider.skip_reason` says why):
   ``AWS_EC2_METADATA_DISABLED=true``; no metadata service answers (not on EC2); no role
   attached (an empty or 404 role listing, or a 404 for the listed role).
-* :class:`~._errors.ConfigurationError`: an unusable endpoint, endpoint mode, timeout,
+* :class:`~.._errors.ConfigurationError`: an unusable endpoint, endpoint mode, timeout,
   attempt count or boolean setting.
-* :class:`~._errors.CredentialRetrievalError`: the service is there but fails: a 400 on
+* :class:`~.._errors.CredentialRetrievalError`: the service is there but fails: a 400 on
   the token request, IMDSv1 needed but disabled, unexpected statuses, a credentials
   document that is not JSON, lacks a field or says ``"Code" != "Success"``. Messages name
   the field, never a secret value.
 
 :func:`parse_metadata_credentials` turns such a JSON document into
-:class:`~._credentials.Credentials`; the container provider shares it.
+:class:`~._base.Credentials`; the container provider shares it.
 """
 
 from __future__ import annotations
@@ -40,9 +40,8 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from ._config import scoped_config
-from ._credentials import Credentials, ProviderContext, parse_expiration
-from ._errors import (
+from .._config import scoped_config
+from .._errors import (
     ConfigurationError,
     ConnectTimeoutError,
     CredentialRetrievalError,
@@ -51,7 +50,8 @@ from ._errors import (
     ReadTimeoutError,
     TransportError,
 )
-from ._steps import HttpRequest, HttpResponse, Plan, Send, Sleep, send_with_retries
+from .._steps import HttpRequest, HttpResponse, Plan, Send, Sleep, send_with_retries
+from ._base import Credentials, ProviderContext, parse_expiration
 
 __all__ = [
     "IPV4_ENDPOINT",

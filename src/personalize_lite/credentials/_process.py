@@ -19,7 +19,7 @@ Differences from botocore, on purpose:
   :data:`DEFAULT_TIMEOUT` seconds (the ``timeout=`` keyword) and raise
   :class:`CredentialRetrievalError`, so a stuck command cannot hang a client.
 * **Bounded output.** stdout and stderr are read as they come, at most
-  :data:`~._config.MAX_LOCAL_SOURCE` bytes each (1 MiB); past it the command is killed
+  :data:`~.._config.MAX_LOCAL_SOURCE` bytes each (1 MiB); past it the command is killed
   and :class:`CredentialRetrievalError` raised (botocore keeps it all in memory).
 * **Done when the command exits.** A command that exits while a background process it
   started keeps stdout open is not waited for beyond :data:`EOF_GRACE` seconds: its
@@ -49,11 +49,11 @@ from typing import Any, Final
 
 import attrs
 
-from ._checks import positive_seconds
-from ._config import MAX_LOCAL_SOURCE, scoped_config
-from ._credentials import Credentials, ProviderContext, parse_expiration
-from ._errors import ConfigurationError, CredentialRetrievalError, ParamValidationError
-from ._steps import Blocking, Plan
+from .._checks import positive_seconds
+from .._config import MAX_LOCAL_SOURCE, scoped_config
+from .._errors import ConfigurationError, CredentialRetrievalError, ParamValidationError
+from .._steps import Blocking, Plan
+from ._base import Credentials, ProviderContext, parse_expiration
 
 __all__ = ["DEFAULT_TIMEOUT", "EOF_GRACE", "ProcessProvider", "split_command"]
 

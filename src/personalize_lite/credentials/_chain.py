@@ -16,7 +16,9 @@ from typing import Any, cast
 
 import attrs
 
-from ._credentials import (
+from .._errors import ConfigurationError, ParamValidationError
+from .._steps import Plan
+from ._base import (
     CallableProvider,
     ChainProvider,
     ConfigFileProvider,
@@ -27,8 +29,6 @@ from ._credentials import (
     SharedCredentialsProvider,
     StaticProvider,
 )
-from ._errors import ConfigurationError, ParamValidationError
-from ._steps import Plan
 
 __all__ = ["as_provider", "default_chain"]
 

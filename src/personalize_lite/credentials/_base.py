@@ -1,15 +1,15 @@
 """Credentials, one provider per source, and the provider chain.
 
-A provider's :meth:`~CredentialProvider.load` is a plan (see :mod:`._steps`): it returns
+A provider's :meth:`~CredentialProvider.load` is a plan (see :mod:`.._steps`): it returns
 :class:`Credentials`, or None when its source is not configured, and raises
-:class:`~._errors.ConfigurationError` when the source is configured but broken (an access
+:class:`~.._errors.ConfigurationError` when the source is configured but broken (an access
 key id without a secret). Providers that need a blocking call yield
-:class:`~._steps.Blocking`; the ones here (explicit, environment, shared files) work from
+:class:`~.._steps.Blocking`; the ones here (explicit, environment, shared files) work from
 values already in memory and yield nothing.
 
 :class:`ChainProvider` tries its providers in order, remembers the one that worked (later
 refreshes go straight to it), and when none produces credentials raises
-:class:`~._errors.NoCredentialsError` listing every provider and why it was skipped. The
+:class:`~.._errors.NoCredentialsError` listing every provider and why it was skipped. The
 default chain is assembled in :mod:`._chain`. :class:`CredentialCache` holds a client's
 current credentials and refreshes them ahead of expiry, once for all concurrent callers.
 
@@ -27,9 +27,9 @@ from typing import Any, Final, Protocol
 
 import attrs
 
-from ._config import AwsFiles, Settings, config_profiles
-from ._errors import ConfigurationError, NoCredentialsError, ParamValidationError, PersonalizeError
-from ._steps import Blocking, Exclusive, FlightLock, Plan
+from .._config import AwsFiles, Settings, config_profiles
+from .._errors import ConfigurationError, NoCredentialsError, ParamValidationError, PersonalizeError
+from .._steps import Blocking, Exclusive, FlightLock, Plan
 
 __all__ = [
     "ADVISORY_REFRESH",

@@ -11,7 +11,7 @@
   order), else, when it is itself an assume-role profile, that role: chains are resolved
   recursively, one STS call per hop, innermost first.
   A profile may name itself when it holds static keys (botocore's rule); any other
-  revisit is a loop and a :class:`~._errors.ConfigurationError` naming the cycle;
+  revisit is a loop and a :class:`~.._errors.ConfigurationError` naming the cycle;
 * ``credential_source``: ``Environment``, ``Ec2InstanceMetadata`` or ``EcsContainer``,
   through the provider the chain owner injects (``credential_source_factory``).
 
@@ -27,7 +27,7 @@ ignored when a profile was named explicitly, as botocore does) and re-reads the 
 file on every load, since EKS rotates it.
 
 Each ``load()`` re-resolves the source credentials and calls STS again: the client's
-:class:`~._credentials.CredentialCache` decides when, from STS's expiration.
+:class:`~._base.CredentialCache` decides when, from STS's expiration.
 """
 
 from __future__ import annotations
@@ -35,16 +35,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
-from ._config import profile_exists, read_bounded, scoped_config
-from ._credentials import (
+from .._config import profile_exists, read_bounded, scoped_config
+from .._errors import ConfigurationError, CredentialRetrievalError
+from .._steps import Blocking, Plan
+from ._base import (
     ConfigFileProvider,
     CredentialProvider,
     Credentials,
     ProviderContext,
     SharedCredentialsProvider,
 )
-from ._errors import ConfigurationError, CredentialRetrievalError
-from ._steps import Blocking, Plan
 from ._sts import assume_role_plan, assume_role_with_web_identity_plan
 
 __all__ = [

@@ -54,24 +54,24 @@ from urllib.parse import quote, urlencode
 
 import attrs
 
-from ._checks import positive_seconds
-from ._config import (
+from .._checks import positive_seconds
+from .._config import (
     configured_endpoint_url,
     expand_path,
     named_sections,
     read_bounded,
     scoped_config,
 )
-from ._credentials import Credentials, ProviderContext, parse_expiration
-from ._endpoints import partition_for, validate_endpoint_url, validate_region
-from ._errors import (
+from .._endpoints import partition_for, validate_endpoint_url, validate_region
+from .._errors import (
     ConfigurationError,
     CredentialRetrievalError,
     ParamValidationError,
     TransportError,
 )
-from ._json_protocol import sanitize_error_code
-from ._steps import Blocking, HttpRequest, HttpResponse, Plan, Send
+from .._json_protocol import sanitize_error_code
+from .._steps import Blocking, HttpRequest, HttpResponse, Plan, Send
+from ._base import Credentials, ProviderContext, parse_expiration
 
 __all__ = ["DEFAULT_TIMEOUT", "SSOProvider", "sso_token_cache_key"]
 

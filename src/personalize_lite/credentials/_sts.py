@@ -1,8 +1,8 @@
-"""AWS STS ``AssumeRole`` and ``AssumeRoleWithWebIdentity`` as plans (see :mod:`._steps`).
+"""AWS STS ``AssumeRole`` and ``AssumeRoleWithWebIdentity`` as plans (see :mod:`.._steps`).
 
 STS speaks the AWS Query protocol: a form-encoded POST to ``/`` and an XML reply. Both
 are built and parsed here by hand with the standard library (``urllib.parse``,
-``xml.etree``); the request is signed with :func:`._sigv4.sign_headers` (service ``sts``)
+``xml.etree``); the request is signed with :func:`.._sigv4.sign_headers` (service ``sts``)
 for AssumeRole and sent unsigned for AssumeRoleWithWebIdentity, as botocore does.
 
 Endpoint (:func:`sts_endpoint`), as botocore's STS client resolves it today:
@@ -16,7 +16,7 @@ Endpoint (:func:`sts_endpoint`), as botocore's STS client resolves it today:
 
 Retries: up to :data:`MAX_ATTEMPTS` for transport errors, 5xx, throttling codes and
 ``IDPCommunicationError`` (botocore retries that one for every STS operation), with a
-short fixed backoff. Every failure is a :class:`~._errors.CredentialRetrievalError`
+short fixed backoff. Every failure is a :class:`~.._errors.CredentialRetrievalError`
 naming the provider; no message ever holds a secret key, a session token or a web
 identity token (an STS message that echoes one has it masked).
 """
@@ -28,19 +28,19 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Final, NoReturn
 
-from ._config import configured_endpoint_url
-from ._credentials import Credentials, ProviderContext, parse_expiration
-from ._endpoints import partition_for, resolve_endpoint, validate_region
-from ._errors import (
+from .._config import configured_endpoint_url
+from .._endpoints import partition_for, resolve_endpoint, validate_region
+from .._errors import (
     ConfigurationError,
     CredentialRetrievalError,
     ParamValidationError,
     TransportError,
 )
-from ._retry import classify
-from ._sigv4 import sign_headers
-from ._steps import HttpRequest, HttpResponse, Plan, Send, Sleep
-from ._version import __version__
+from .._retry import classify
+from .._sigv4 import sign_headers
+from .._steps import HttpRequest, HttpResponse, Plan, Send, Sleep
+from .._version import __version__
+from ._base import Credentials, ProviderContext, parse_expiration
 
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET

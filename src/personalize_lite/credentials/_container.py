@@ -1,9 +1,9 @@
 """Credentials from the container credentials endpoint (ECS task roles, EKS Pod Identity).
 
 :class:`ContainerProvider` is botocore's ``ContainerProvider`` with its
-``ContainerMetadataFetcher``, written as a plan (see :mod:`._steps`): the request is a
-:class:`~._steps.Send` step, the pause between attempts a :class:`~._steps.Sleep`, and
-the authorization token file is read in a :class:`~._steps.Blocking` step.
+``ContainerMetadataFetcher``, written as a plan (see :mod:`.._steps`): the request is a
+:class:`~.._steps.Send` step, the pause between attempts a :class:`~.._steps.Sleep`, and
+the authorization token file is read in a :class:`~.._steps.Blocking` step.
 
 * ``AWS_CONTAINER_CREDENTIALS_RELATIVE_URI``: ``http://169.254.170.2`` + the URI (ECS).
 * otherwise ``AWS_CONTAINER_CREDENTIALS_FULL_URI``, any host over https; over http only a
@@ -12,7 +12,7 @@ the authorization token file is read in a :class:`~._steps.Blocking` step.
 * ``Authorization``: the contents of ``AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE``, read
   again on every load (EKS rotates it), else ``AWS_CONTAINER_AUTHORIZATION_TOKEN``.
 
-Neither URI set: None. Configured but failing: :class:`~._errors.CredentialRetrievalError`
+Neither URI set: None. Configured but failing: :class:`~.._errors.CredentialRetrievalError`
 after botocore's 3 attempts of 2 seconds, 1 second apart. The token never appears in an
 error or a repr.
 """
@@ -27,16 +27,16 @@ import re
 from typing import Final
 from urllib.parse import urlsplit
 
-from ._config import read_bounded
-from ._credentials import Credentials, ProviderContext
-from ._errors import (
+from .._config import read_bounded
+from .._errors import (
     ConfigurationError,
     CredentialRetrievalError,
     ParamValidationError,
     TransportError,
 )
+from .._steps import Blocking, HttpRequest, Plan, send_with_retries
+from ._base import Credentials, ProviderContext
 from ._imds import check_endpoint_url, parse_metadata_credentials
-from ._steps import Blocking, HttpRequest, Plan, send_with_retries
 
 __all__ = ["ALLOWED_HOSTS", "ECS_HOST", "ContainerProvider", "check_full_uri"]
 
