@@ -234,12 +234,22 @@ def test_main_in_process(fixture_server: FixtureServer, capsys: pytest.CaptureFi
 def test_make_run_demo_in_process(capsys: pytest.CaptureFixture[str]) -> None:
     assert demo_main() == 0
     out, err = capsys.readouterr()
-    assert '"jobName": "movie-recs-full"' in out
-    assert "(exit code 0, expected 0)" in out
-    assert "(exit code 1, expected 1)" in out
+    # The lifecycle, in order: create, list, wait, describe; then a missing job.
+    steps = [line for line in out.splitlines() if line.startswith("$ personalize-lite ")]
+    assert [step.split()[2] for step in steps] == [
+        "serve", "create", "list", "wait", "describe", "describe",
+    ]  # fmt: skip
+    assert '"batchInferenceJobArn": "arn:aws:personalize:us-east-1:123456789012:' in out
+    assert "batch-inference-job/demo-recs" in out
+    assert out.count("(exit code 0, expected 0)") == 4
+    assert out.count("(exit code 1, expected 1)") == 1
+    assert re.search(r"^demo-recs +(PENDING|IN_PROGRESS|ACTIVE) ", out, re.MULTILINE)
+    assert re.search(r'"status": "ACTIVE"', out)  # what wait printed
+    assert re.search(r"^Status +ACTIVE$", out, re.MULTILINE)  # what describe printed
+    assert "ACTIVE" in err  # wait's progress lines
     # It drives `personalize-lite serve` (signatures checked) and stops it with SIGTERM.
     assert out.startswith(
-        "$ personalize-lite serve --port 0 &\npersonalize-lite emulator listening"
+        "$ personalize-lite serve --port 0 --job-duration 2 &\npersonalize-lite emulator listening"
     )
     assert out.rstrip().endswith("personalize-lite emulator stopped (SIGTERM)")
     assert "ResourceNotFoundException (HTTP 400" in err
