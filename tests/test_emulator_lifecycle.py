@@ -26,14 +26,16 @@ from personalize_lite import (
     AsyncPersonalizeClient,
     BatchInferenceJobFailed,
     InvalidInputException,
+    LimitExceededException,
     ParamValidationError,
     PersonalizeClient,
+    PersonalizeServiceError,
     ResourceAlreadyExistsException,
 )
 from personalize_lite._sigv4 import sign_headers
 from personalize_lite.testing import FixtureServer, load_cassettes
 from personalize_lite.testing._emulator import example_credentials
-from personalize_lite.testing._jobs import DEFAULT_PAGE_SIZE, JobStore, StoreError
+from personalize_lite.testing._jobs import DEFAULT_PAGE_SIZE, JobStore
 from personalize_lite.testing._server import recorded_jobs
 
 FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"
@@ -81,7 +83,7 @@ def store(clock: Clock, **kwargs: Any) -> JobStore:
 
 
 def code_of(call: Callable[[], object]) -> str:
-    with pytest.raises(StoreError) as refused:
+    with pytest.raises(PersonalizeServiceError) as refused:
         call()
     return refused.value.code
 
@@ -189,7 +191,9 @@ def test_a_reused_name_already_exists_live_or_recorded() -> None:
     recorded = recorded_jobs(load_cassettes([FIXTURES_DIR]))
     jobs = store(Clock(T0), recorded=recorded)
     jobs.create(request("mine"))
-    assert code_of(lambda: jobs.create(request("mine"))) == "ResourceAlreadyExistsException"
+    with pytest.raises(ResourceAlreadyExistsException) as reused:  # the client's typed error
+        jobs.create(request("mine"))
+    assert (reused.value.code, reused.value.status_code) == ("ResourceAlreadyExistsException", 400)
     assert code_of(lambda: jobs.create(request("movie-recs-full"))) == (
         "ResourceAlreadyExistsException"
     )
@@ -217,7 +221,7 @@ def test_invalid_input_is_refused_with_the_clients_validators(
     change: dict[str, Any], needle: str
 ) -> None:
     jobs = store(Clock(T0))
-    with pytest.raises(StoreError) as refused:
+    with pytest.raises(PersonalizeServiceError) as refused:
         jobs.create(request(**change))
     assert refused.value.code == "InvalidInputException"
     assert needle in refused.value.message
@@ -234,7 +238,8 @@ def test_the_store_is_bounded() -> None:
     jobs = store(Clock(T0), max_jobs=2)
     jobs.create(request("a"))
     jobs.create(request("b"))
-    assert code_of(lambda: jobs.create(request("c"))) == "LimitExceededException"
+    with pytest.raises(LimitExceededException):
+        jobs.create(request("c"))
     assert len(jobs) == 2
 
 

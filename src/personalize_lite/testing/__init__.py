@@ -1,5 +1,6 @@
-"""Testing helpers: cassettes of recorded exchanges, a loopback server serving them,
-replay through respx (``replay``, the pytest plugin) and recording (``RecordingTransport``).
+"""Testing helpers: cassettes of recorded exchanges, a loopback server serving them and
+playing the job lifecycle (``FixtureServer``, its live ``JobStore``), replay through respx
+(``replay``, the pytest plugin) and recording (``RecordingTransport``).
 
 Replay imports respx (the ``testing`` extra) only when a replay starts.
 """
@@ -14,6 +15,7 @@ from ._cassette import (
     load_cassettes,
     match_key,
 )
+from ._jobs import JobStore
 from ._record import AsyncRecordingTransport, RecordingTransport
 from ._replay import (
     CassetteMismatchError,
@@ -31,6 +33,7 @@ __all__ = [
     "CassetteMismatchError",
     "FixtureServer",
     "Interaction",
+    "JobStore",
     "RecordedRequest",
     "RecordedResponse",
     "RecordingTransport",

@@ -15,7 +15,10 @@ with an HMAC key drawn when the store is made; a token the store did not issue, 
 with another filter, is refused.
 
 Input is validated with the client's own validators (:mod:`personalize_lite._operations`);
-every refusal is a :class:`StoreError` carrying the AWS error code.
+every refusal is the service error a client would get (the one error tree,
+:mod:`personalize_lite._errors`: ``ResourceAlreadyExistsException``,
+``InvalidInputException``, ...), with its AWS code, message and HTTP status, which the
+server sends as a JSON 1.1 error.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from typing import Any, Final
 
 import attrs
 
-from .._errors import ParamValidationError
+from .._errors import ParamValidationError, PersonalizeServiceError, service_error_class
 from .._models import (
     BatchInferenceJobConfig,
     BatchInferenceJobInput,
@@ -52,7 +55,7 @@ __all__ = [
     "MAX_JOBS",
     "PENDING_SHARE",
     "JobStore",
-    "StoreError",
+    "refusal",
 ]
 
 #: Seconds a created job takes to reach ACTIVE (or CREATE FAILED) by default.
@@ -94,17 +97,13 @@ _SUMMARY_FIELDS: Final = (
 )
 
 
-class StoreError(Exception):
-    """A refusal, as AWS answers it: the error code and message (HTTP 400)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
+def refusal(code: str, message: str) -> PersonalizeServiceError:
+    """The service error for ``code`` (its typed class when the tree has one), HTTP 400."""
+    return service_error_class(code)(message, code=code, status_code=400)
 
 
-def _invalid(message: str) -> StoreError:
-    return StoreError("InvalidInputException", message)
+def _invalid(message: str) -> PersonalizeServiceError:
+    return refusal("InvalidInputException", message)
 
 
 @attrs.frozen(kw_only=True)
@@ -142,7 +141,7 @@ def _create_kwargs(payload: Mapping[str, Any]) -> dict[str, Any]:
     """The wire request as the client's keyword arguments (so its validators apply)."""
     unknown = sorted(set(payload) - _CREATE_MEMBERS)
     if unknown:
-        raise StoreError("SerializationException", f"unknown member {unknown[0][:64]!r}")
+        raise refusal("SerializationException", f"unknown member {unknown[0][:64]!r}")
     kwargs: dict[str, Any] = {
         "job_name": payload.get("jobName"),
         "solution_version_arn": payload.get("solutionVersionArn"),
@@ -255,7 +254,7 @@ class JobStore:
     # -------------------------------------------------------------- operations
 
     def create(self, payload: Mapping[str, Any]) -> dict[str, Any]:
-        """CreateBatchInferenceJob: the reply object, or StoreError."""
+        """CreateBatchInferenceJob: the reply object, or a service error."""
         wire = _validated(validate_create, _create_kwargs(payload))
         arn = job_arn_for(wire["solutionVersionArn"], wire["jobName"])
         if arn is None:
@@ -268,12 +267,12 @@ class JobStore:
         name = wire["jobName"]
         with self._lock:
             if arn in self._jobs or arn in self._recorded:
-                raise StoreError(
+                raise refusal(
                     "ResourceAlreadyExistsException",
                     f"Batch inference job {arn} already exists.",
                 )
             if len(self._jobs) >= self._max_jobs:
-                raise StoreError(
+                raise refusal(
                     "LimitExceededException",
                     f"The emulator keeps at most {self._max_jobs} batch inference jobs.",
                 )
@@ -294,10 +293,10 @@ class JobStore:
         return {"batchInferenceJob": self._describe(job, _epoch(self._clock()))}
 
     def list(self, payload: Mapping[str, Any]) -> dict[str, Any]:
-        """ListBatchInferenceJobs: one page, newest first, or StoreError."""
+        """ListBatchInferenceJobs: one page, newest first, or a service error."""
         unknown = sorted(set(payload) - _LIST_MEMBERS)
         if unknown:
-            raise StoreError("SerializationException", f"unknown member {unknown[0][:64]!r}")
+            raise refusal("SerializationException", f"unknown member {unknown[0][:64]!r}")
         wire = _validated(
             validate_list,
             {
@@ -364,7 +363,7 @@ class JobStore:
         return base64.urlsafe_b64encode(mac + body).decode("ascii")
 
     def _read_token(self, token: str, wanted: str | None) -> tuple[float, str]:
-        refused = StoreError("InvalidNextTokenException", "The next token is not valid.")
+        refused = refusal("InvalidNextTokenException", "The next token is not valid.")
         try:
             raw = base64.urlsafe_b64decode(token.encode("ascii"))
         except (ValueError, binascii.Error):

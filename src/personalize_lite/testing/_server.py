@@ -45,9 +45,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
+from .._errors import PersonalizeServiceError
 from ._cassette import Cassette, RecordedResponse, load_cassettes, match_key
 from ._emulator import check_signature
-from ._jobs import DEFAULT_FAIL_JOBS, DEFAULT_JOB_DURATION, MAX_JOBS, JobStore, StoreError
+from ._jobs import DEFAULT_FAIL_JOBS, DEFAULT_JOB_DURATION, MAX_JOBS, JobStore
 
 __all__ = [
     "IDLE_TIMEOUT",
@@ -319,8 +320,8 @@ class _Handler(BaseHTTPRequestHandler):
             if target == _CREATE:
                 return _ok(self.server.jobs.create(payload))
             return _ok(self.server.jobs.list(payload))
-        except StoreError as exc:
-            return _error(400, exc.code, exc.message)
+        except PersonalizeServiceError as exc:  # what the store refused, as AWS frames it
+            return _error(exc.status_code, exc.code, exc.message)
 
     def _reply(self, recorded: RecordedResponse) -> None:
         self._replied = True
