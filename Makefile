@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install the package with its dev and aiohttp extras
 
-run: $(STAMP) ## start the local emulator (`personalize-lite serve`, SigV4 checked) and describe two jobs against it
+run: $(STAMP) ## start the local emulator (`personalize-lite serve`, SigV4 checked) and play a job lifecycle: create, list, wait, describe
 	env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
 		$(BIN)/python -m personalize_lite.testing.demo
 

@@ -234,12 +234,22 @@ def test_main_in_process(fixture_server: FixtureServer, capsys: pytest.CaptureFi
 def test_make_run_demo_in_process(capsys: pytest.CaptureFixture[str]) -> None:
     assert demo_main() == 0
     out, err = capsys.readouterr()
-    assert '"jobName": "movie-recs-full"' in out
-    assert "(exit code 0, expected 0)" in out
-    assert "(exit code 1, expected 1)" in out
+    # The lifecycle, in order: create, list, wait, describe; then a missing job.
+    steps = [line for line in out.splitlines() if line.startswith("$ personalize-lite ")]
+    assert [step.split()[2] for step in steps] == [
+        "serve", "create", "list", "wait", "describe", "describe",
+    ]  # fmt: skip
+    assert '"batchInferenceJobArn": "arn:aws:personalize:us-east-1:123456789012:' in out
+    assert "batch-inference-job/demo-recs" in out
+    assert out.count("(exit code 0, expected 0)") == 4
+    assert out.count("(exit code 1, expected 1)") == 1
+    assert re.search(r"^demo-recs +(PENDING|IN_PROGRESS|ACTIVE) ", out, re.MULTILINE)
+    assert re.search(r'"status": "ACTIVE"', out)  # what wait printed
+    assert re.search(r"^Status +ACTIVE$", out, re.MULTILINE)  # what describe printed
+    assert "ACTIVE" in err  # wait's progress lines
     # It drives `personalize-lite serve` (signatures checked) and stops it with SIGTERM.
     assert out.startswith(
-        "$ personalize-lite serve --port 0 &\npersonalize-lite emulator listening"
+        "$ personalize-lite serve --port 0 --job-duration 2 &\npersonalize-lite emulator listening"
     )
     assert out.rstrip().endswith("personalize-lite emulator stopped (SIGTERM)")
     assert "ResourceNotFoundException (HTTP 400" in err
@@ -783,3 +793,287 @@ def test_wait_interrupted_exits_130(fixture_server: FixtureServer, cli_env: dict
     assert proc.returncode == 130
     assert "interrupted" in err
     assert "Traceback" not in err
+
+
+# ------------------------------------------------------------ create and list
+
+SV = "arn:aws:personalize:us-east-1:123456789012:solution/movie-recs/3f1c2a9b"
+ROLE = "arn:aws:iam::123456789012:role/PersonalizeBatchRole"
+JOB_PREFIX = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/"
+
+
+@pytest.fixture
+def live_server() -> Iterator[FixtureServer]:
+    """Unsigned (the CLI signs anyway), jobs finishing 0.4 s after their creation."""
+    with FixtureServer([FIXTURES_DIR], job_duration=0.4, fail_jobs="doomed-*") as server:
+        yield server
+
+
+def create_args(server: FixtureServer, name: str, *extra: str) -> list[str]:
+    return [
+        "create",
+        "--job-name",
+        name,
+        "--solution-version-arn",
+        SV,
+        "--role-arn",
+        ROLE,
+        "--job-input",
+        "s3://example-bucket/in.json",
+        "--job-output",
+        "s3://example-bucket/out/",
+        "--endpoint-url",
+        server.url,
+        *extra,
+    ]
+
+
+def recorded_count() -> int:
+    """Jobs the bundled cassettes describe (ARNs with a recorded 200 reply)."""
+    from personalize_lite.testing import load_cassettes
+    from personalize_lite.testing._server import recorded_jobs
+
+    return len(recorded_jobs(load_cassettes([FIXTURES_DIR])))
+
+
+def test_create_prints_the_arn_as_json_and_sends_every_option(
+    live_server: FixtureServer, cli_env: dict[str, str]
+) -> None:
+    out = run(
+        create_args(
+            live_server,
+            "cli-made",
+            "--num-results",
+            "12",
+            "--filter-arn",
+            "arn:aws:personalize:us-east-1:123456789012:filter/f",
+            "--tag",
+            "team=recs",
+            "--tag",
+            "cost=a=b",
+        ),
+        cli_env,
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == {"batchInferenceJobArn": JOB_PREFIX + "cli-made"}
+    assert out.stderr == ""
+    described = live_server.jobs.describe(JOB_PREFIX + "cli-made")
+    assert described is not None
+    job = described["batchInferenceJob"]
+    assert job["numResults"] == 12
+    assert job["filterArn"].endswith(":filter/f")
+    assert job["jobInput"] == {"s3DataSource": {"path": "s3://example-bucket/in.json"}}
+    text = run(create_args(live_server, "cli-text", "--output", "text"), cli_env)
+    assert text.stdout == JOB_PREFIX + "cli-text\n"
+
+
+def test_create_wait_waits_until_active_and_prints_the_job(
+    live_server: FixtureServer, cli_env: dict[str, str]
+) -> None:
+    out = run(create_args(live_server, "cli-waited", "--wait", "--interval", "0.05"), cli_env)
+    assert out.returncode == 0, out.stderr
+    statuses = [line.split(" ", 1)[1] for line in out.stderr.splitlines()]
+    assert statuses[-1] == "ACTIVE"
+    assert set(statuses) <= {"PENDING", "IN_PROGRESS", "ACTIVE"}
+    job = json.loads(out.stdout)["batchInferenceJob"]
+    assert (job["jobName"], job["status"]) == ("cli-waited", "ACTIVE")
+
+
+def test_create_wait_exits_3_when_the_job_fails_and_4_on_timeout(
+    live_server: FixtureServer, cli_env: dict[str, str]
+) -> None:
+    failed = run(create_args(live_server, "doomed-1", "--wait", "--interval", "0.05"), cli_env)
+    assert failed.returncode == 3
+    assert failed.stdout == ""
+    assert "doomed-*" in failed.stderr.splitlines()[-1]
+    slow = run(
+        create_args(live_server, "slow", "--wait", "--interval", "0.05", "--timeout", "0.1"),
+        cli_env,
+    )
+    assert slow.returncode == 4
+    assert "Traceback" not in slow.stderr
+
+
+def test_create_errors_exit_1_or_2_with_one_line(
+    live_server: FixtureServer, cli_env: dict[str, str]
+) -> None:
+    assert run(create_args(live_server, "twice"), cli_env).returncode == 0
+    again = run(create_args(live_server, "twice"), cli_env)
+    assert again.returncode == 1
+    assert_one_clean_error_line(again, "ResourceAlreadyExistsException (HTTP 400")
+    invalid = run(create_args(live_server, "bad name"), cli_env)
+    assert invalid.returncode == 2
+    assert_one_clean_error_line(invalid, "ParamValidationError", "jobName")
+    for bad_tag in ("novalue", "=value"):
+        tagged = run(create_args(live_server, "tagged", "--tag", bad_tag), cli_env)
+        assert tagged.returncode == 2
+        assert "--tag takes KEY=VALUE" in tagged.stderr
+    dup = run(create_args(live_server, "tagged", "--tag", "a=1", "--tag", "a=2"), cli_env)
+    assert dup.returncode == 2
+    missing = run(["create", "--job-name", "x", "--endpoint-url", live_server.url], cli_env)
+    assert missing.returncode == 2
+    assert "--solution-version-arn" in missing.stderr
+    assert len(live_server.jobs) == 1  # nothing else was created
+
+
+def test_list_json_is_the_aws_cli_shape_with_every_page_merged(
+    live_server: FixtureServer, cli_env: dict[str, str]
+) -> None:
+    for name in ("older", "newer"):
+        assert run(create_args(live_server, name), cli_env).returncode == 0
+    out = run(["list", "--page-size", "2", "--endpoint-url", live_server.url], cli_env)
+    assert out.returncode == 0, out.stderr
+    listed = json.loads(out.stdout)
+    assert list(listed) == ["batchInferenceJobs"]
+    jobs = listed["batchInferenceJobs"]
+    assert [job["jobName"] for job in jobs[:2]] == ["newer", "older"]
+    assert len(jobs) == 2 + recorded_count()
+    assert len({job["batchInferenceJobArn"] for job in jobs}) == len(jobs)
+    full = next(job for job in jobs if job["jobName"] == "movie-recs-full")
+    assert full == {
+        "batchInferenceJobArn": FULL_ARN,
+        "jobName": "movie-recs-full",
+        "status": "ACTIVE",
+        "creationDateTime": "2023-11-14T22:13:20.123000+00:00",  # as describe prints it
+        "lastUpdatedDateTime": "2023-11-14T22:28:20.456000+00:00",
+        "solutionVersionArn": SV,
+        "batchInferenceJobMode": "BATCH_INFERENCE",
+    }
+    other = "arn:aws:personalize:us-east-1:123456789012:solution/none/1"
+    empty = run(
+        ["list", "--solution-version-arn", other, "--endpoint-url", live_server.url], cli_env
+    )
+    assert json.loads(empty.stdout) == {"batchInferenceJobs": []}
+
+
+def test_list_table_and_text(live_server: FixtureServer, cli_env: dict[str, str]) -> None:
+    table = run(["list", "--output", "table", "--endpoint-url", live_server.url], cli_env)
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["NAME", "STATUS", "MODE", "CREATED", "UPDATED", "FAILURE", "REASON"]
+    assert len(lines) == 1 + recorded_count()
+    failed = next(line for line in lines if line.startswith("movie-recs-failed "))
+    assert "CREATE FAILED" in failed
+    assert failed.rstrip().endswith("movie-recs-failed.json")
+    status_column = lines[0].index("STATUS")
+    assert all(line[status_column - 2 : status_column] == "  " for line in lines)
+    text = run(["list", "--output", "text", "--endpoint-url", live_server.url], cli_env)
+    rows = [line.split("\t") for line in text.stdout.splitlines()]
+    assert len(rows) == recorded_count()
+    assert all(len(row) == 8 for row in rows)
+    assert ["movie-recs-full", "ACTIVE"] in [row[1:3] for row in rows]
+
+
+def test_list_errors_and_bad_page_sizes(
+    live_server: FixtureServer, cli_env: dict[str, str], refused_port: int
+) -> None:
+    for size in ("0", "101"):
+        out = run(["list", "--page-size", size, "--endpoint-url", live_server.url], cli_env)
+        assert out.returncode == 2
+        assert_one_clean_error_line(out, "ParamValidationError", "maxResults")
+    bad = run(
+        ["list", "--solution-version-arn", "nope", "--endpoint-url", live_server.url], cli_env
+    )
+    assert bad.returncode == 2
+    gone = run(["list", "--endpoint-url", f"http://127.0.0.1:{refused_port}"], cli_env)
+    assert gone.returncode == 1
+    assert_one_clean_error_line(gone)
+
+
+def test_list_keeps_a_replys_escape_sequences_off_the_terminal(cli_env: dict[str, str]) -> None:
+    body = {
+        "batchInferenceJobs": [
+            {"jobName": "evil\x1b]0;owned\x07", "status": "ACTIVE\x9b2J", "failureReason": "a\nb"}
+        ]
+    }
+    # A reply the emulator would never send: served by a tiny loopback server of its own.
+    import http.server
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-amz-json-1.1")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}"
+        outputs = {
+            output: run(["list", "--output", output, "--endpoint-url", url], cli_env)
+            for output in ("json", "table", "text")
+        }
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=5)
+        httpd.server_close()
+    for output, result in outputs.items():
+        assert result.returncode == 0, (output, result.stderr)
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", result.stdout), output
+    assert json.loads(outputs["json"].stdout)["batchInferenceJobs"][0]["status"] == "ACTIVE\x9b2J"
+    assert outputs["text"].stdout.count("\n") == 1
+
+
+def test_serve_help_documents_the_lifecycle_options(capsys: pytest.CaptureFixture[str]) -> None:
+    from personalize_lite import _cli
+    from personalize_lite.testing import _jobs
+
+    assert _cli.DEFAULT_JOB_DURATION == _jobs.DEFAULT_JOB_DURATION
+    assert _cli.DEFAULT_FAIL_JOBS == _jobs.DEFAULT_FAIL_JOBS
+    assert _cli.MAX_JOBS == _jobs.MAX_JOBS
+    with pytest.raises(SystemExit) as exited:
+        cli_main(["serve", "--help"])
+    assert exited.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for needle in (
+        "--job-duration SECONDS",
+        "(default 5; 0: ACTIVE at once)",
+        "--fail-jobs GLOB",
+        "CREATE FAILED (default fail-*)",
+        "PENDING for the first tenth of --job-duration, then IN_PROGRESS, then ACTIVE",
+        "At most 10000 jobs are created",
+    ):
+        assert needle in text
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "100000"])
+def test_serve_refuses_a_bad_job_duration(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = serve_in_process(capsys, "--job-duration", value)
+    assert code == 2
+    assert "--job-duration must be from 0 to 86400 seconds" in err
+
+
+def test_serve_passes_the_lifecycle_options_to_the_emulator(cli_env: dict[str, str]) -> None:
+    with serve(cli_env, "--job-duration", "0", "--fail-jobs", "nope-*") as emulator:
+        made = run(
+            [
+                "create",
+                "--job-name",
+                "nope-1",
+                "--solution-version-arn",
+                SV,
+                "--role-arn",
+                ROLE,
+                "--job-input",
+                "s3://b/in",
+                "--job-output",
+                "s3://b/out/",
+                "--wait",
+                "--interval",
+                "0.05",
+                "--endpoint-url",
+                emulator.url,
+            ],
+            cli_env,
+        )
+        emulator.stop(signal.SIGTERM)
+    assert made.returncode == 3  # failed at once: duration 0, name matches --fail-jobs
+    assert "nope-*" in made.stderr

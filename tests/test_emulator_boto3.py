@@ -20,6 +20,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -206,3 +207,109 @@ def test_boto3_with_a_wrong_secret_is_refused(boto_env: dict[str, str]) -> None:
     assert (kind, code, status) == ("error", "InvalidSignatureException", 400)
     assert message.startswith("The request signature we calculated does not match")
     assert request_id
+
+
+# ------------------------------------------------------------ the live lifecycle, by boto3
+
+SV = "arn:aws:personalize:us-east-1:123456789012:solution/movie-recs/3f1c2a9b"
+ROLE = "arn:aws:iam::123456789012:role/PersonalizeBatchRole"
+#: Seconds a created job takes to finish in these tests (real time: the emulator runs as
+#: a subprocess, as users run it).
+DURATION = 0.5
+
+
+def serve_live(env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*SERVE, "--job-duration", str(DURATION), "--fail-jobs", "doomed-*"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def create_args(name: str) -> dict[str, Any]:
+    return {
+        "jobName": name,
+        "solutionVersionArn": SV,
+        "roleArn": ROLE,
+        "jobInput": {"s3DataSource": {"path": "s3://example-bucket/in.json"}},
+        "jobOutput": {"s3DataDestination": {"path": "s3://example-bucket/out/"}},
+    }
+
+
+def boto3_error(call: Any, **kwargs: Any) -> tuple[str, int]:
+    with pytest.raises(ClientError) as failed:
+        call(**kwargs)
+    response = failed.value.response
+    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_boto3_drives_the_lifecycle_end_to_end(boto_env: dict[str, str]) -> None:
+    with serve_live(boto_env) as process:
+        try:
+            client = boto3_client(_ready_url(process))
+            arn = client.create_batch_inference_job(
+                **create_args("boto-job"), numResults=10, tags=[{"tagKey": "k", "tagValue": "v"}]
+            )["batchInferenceJobArn"]
+            assert arn == "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/boto-job"
+            client.create_batch_inference_job(**create_args("doomed-job"))
+            first = client.describe_batch_inference_job(batchInferenceJobArn=arn)
+            assert first["batchInferenceJob"]["status"] in {"PENDING", "IN_PROGRESS"}
+            # All pages through botocore's own paginator (nextToken passed back verbatim).
+            pages = list(
+                client.get_paginator("list_batch_inference_jobs").paginate(
+                    PaginationConfig={"PageSize": 2}
+                )
+            )
+            assert len(pages) > 2
+            listed = [job for page in pages for job in page["batchInferenceJobs"]]
+            arns = [job["batchInferenceJobArn"] for job in listed]
+            assert len(arns) == len(set(arns))
+            assert {job["jobName"] for job in listed[:2]} == {"boto-job", "doomed-job"}
+            assert "movie-recs-full" in {job["jobName"] for job in listed}
+            created = [job["creationDateTime"] for job in listed]
+            assert created == sorted(created, reverse=True)
+            filtered = client.list_batch_inference_jobs(
+                solutionVersionArn="arn:aws:personalize:us-east-1:123456789012:solution/x/1"
+            )
+            assert filtered["batchInferenceJobs"] == []
+            # Wait with botocore's own clock, bounded.
+            statuses: list[str] = []
+            for _ in range(100):
+                job = client.describe_batch_inference_job(batchInferenceJobArn=arn)
+                statuses.append(job["batchInferenceJob"]["status"])
+                if statuses[-1] == "ACTIVE":
+                    break
+                time.sleep(DURATION / 10)
+            assert statuses[-1] == "ACTIVE"
+            described = job["batchInferenceJob"]
+            assert described["numResults"] == 10
+            assert described["jobInput"] == create_args("x")["jobInput"]
+            assert described["lastUpdatedDateTime"] > described["creationDateTime"]
+            doomed = client.describe_batch_inference_job(
+                batchInferenceJobArn=arn.replace("boto-job", "doomed-job")
+            )["batchInferenceJob"]
+            assert doomed["status"] == "CREATE FAILED"
+            assert doomed["failureReason"]
+            # Errors as AWS sends them, which botocore maps to its modelled exceptions.
+            create = client.create_batch_inference_job
+            assert boto3_error(create, **create_args("boto-job")) == (
+                "ResourceAlreadyExistsException",
+                400,
+            )
+            with pytest.raises(client.exceptions.ResourceAlreadyExistsException):
+                create(**create_args("boto-job"))
+            assert boto3_error(create, **create_args("bad name")) == ("InvalidInputException", 400)
+            assert boto3_error(client.list_batch_inference_jobs, nextToken="forged") == (
+                "InvalidNextTokenException",
+                400,
+            )
+            with pytest.raises(client.exceptions.InvalidNextTokenException):
+                client.list_batch_inference_jobs(nextToken="forged")
+            client.close()
+        finally:
+            process.terminate()
+            _, stderr = process.communicate(timeout=10)
+    assert process.returncode == 0, stderr

@@ -1445,7 +1445,7 @@ def test_an_sts_reply_in_any_declared_encoding_stays_in_the_error_tree(
 ) -> None:
     """Review C1: ``encoding="bogus"`` raised LookupError, ``"shift_jis"`` ValueError, out
     of the error tree (and past the providers-tried list)."""
-    from personalize_lite._sts import _parse_credentials, _parse_error
+    from personalize_lite.credentials._sts import _parse_credentials, _parse_error
 
     declaration = f'<?xml version="1.0" encoding="{encoding.replace(chr(34), "")}"?>'
     body = (declaration + _STS_REPLY).encode("latin-1", "replace")

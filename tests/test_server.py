@@ -428,7 +428,8 @@ def test_an_unknown_arn_is_not_found(
 
 def test_another_target_or_route_is_an_unknown_operation(emulator: FixtureServer) -> None:
     body = b"{}"
-    headers = signed_request(emulator.url, body, target="AmazonPersonalize.ListBatchInferenceJobs")
+    # ListBatchInferenceJobs and CreateBatchInferenceJob are served (the live lifecycle).
+    headers = signed_request(emulator.url, body, target="AmazonPersonalize.DeleteFilter")
     status, code, _ = aws_error(post(emulator.url, body, headers))
     assert (status, code) == (400, "UnknownOperationException")
     with httpx.Client() as http:

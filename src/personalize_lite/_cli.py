@@ -2,16 +2,24 @@
 
     personalize-lite describe ARN [--output json|table|text] [client options]
     personalize-lite wait ARN [--interval S] [--timeout S] [--output ...] [client options]
+    personalize-lite create --job-name NAME --solution-version-arn ARN --role-arn ARN
+                            --job-input s3://... --job-output s3://... [--num-results N]
+                            [--filter-arn ARN] [--tag KEY=VALUE ...]
+                            [--wait [--interval S] [--timeout S]] [--output ...] [client options]
+    personalize-lite list [--solution-version-arn ARN] [--page-size N] [--output ...]
+                          [client options]
     personalize-lite serve [--port 4566] [--host 127.0.0.1] [--fixtures DIR] [--region R]
                            [--access-key AKID [--secret-key-file PATH | --secret-key S]]
+                           [--job-duration SECONDS] [--fail-jobs GLOB]
 
 Client options: ``--region``, ``--profile``, ``--endpoint-url``, ``--debug``. No option turns
 TLS verification off.
 
-Exit codes: 0 success (``wait``: the job is ACTIVE), 1 service or transport error (not found
-included), 2 usage or validation error, 3 the job failed (reason printed), 4 ``wait`` timed
-out, 130 interrupted. Errors are one line on stderr; ``--debug`` adds DEBUG logging (secrets
-never appear) and the traceback. ``serve`` runs the local emulator until SIGINT or SIGTERM.
+Exit codes: 0 success (``wait``, ``create --wait``: the job is ACTIVE), 1 service or
+transport error (not found included), 2 usage or validation error, 3 the job failed (reason
+printed), 4 ``wait`` timed out, 130 interrupted. Errors are one line on stderr; ``--debug``
+adds DEBUG logging (secrets never appear) and the traceback. ``serve`` runs the local
+emulator until SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import re
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from types import FrameType
@@ -44,7 +52,7 @@ from ._errors import (
     PersonalizeServiceError,
     WaiterTimeoutError,
 )
-from ._models import BatchInferenceJob
+from ._models import BatchInferenceJob, BatchInferenceJobSummary
 from ._sync_client import PersonalizeClient
 from ._version import __version__
 
@@ -59,6 +67,10 @@ MAX_SECRET_FILE: Final = 4096
 #: Repeated from personalize_lite.testing._server for ``--help`` (a test keeps them equal).
 IDLE_TIMEOUT: Final = 10.0
 MAX_CONNECTIONS: Final = 64
+#: Repeated from personalize_lite.testing._jobs for ``--help`` (a test keeps them equal).
+DEFAULT_JOB_DURATION: Final = 5.0
+DEFAULT_FAIL_JOBS: Final = "fail-*"
+MAX_JOBS: Final = 10_000
 _REGION: Final = re.compile(r"[a-z0-9-]{1,64}", re.ASCII)
 
 EXIT_OK: Final = 0
@@ -97,7 +109,7 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="personalize-lite",
-        description="Amazon Personalize DescribeBatchInferenceJob without boto3.",
+        description="Amazon Personalize batch inference jobs without boto3.",
     )
     parser.add_argument("--version", action="version", version=f"personalize-lite {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -108,10 +120,49 @@ def _parser() -> argparse.ArgumentParser:
         help="wait until a batch inference job is ACTIVE (exit 3 if it fails, 4 on timeout)",
     )
     _client_options(wait)
-    wait.add_argument(
-        "--interval", type=float, default=30.0, metavar="S", help="seconds between polls (30)"
+    _wait_options(wait)
+    create = commands.add_parser(
+        "create",
+        help="create a batch inference job; print its ARN (--wait: wait as `wait` does)",
+        description=(
+            'Create a batch inference job and print {"batchInferenceJobArn": ...} (JSON; '
+            "--output text prints the ARN alone). With --wait, wait until it is ACTIVE as "
+            "`wait` does and print the job: exit 3 if it fails, 4 on timeout."
+        ),
     )
-    wait.add_argument("--timeout", type=float, metavar="S", help="give up after S seconds")
+    _client_options(create, arn=False)
+    create.add_argument("--job-name", required=True, metavar="NAME")
+    create.add_argument("--solution-version-arn", required=True, metavar="ARN")
+    create.add_argument("--role-arn", required=True, metavar="ARN")
+    create.add_argument("--job-input", required=True, metavar="S3_PATH", help="s3://BUCKET/KEY")
+    create.add_argument(
+        "--job-output", required=True, metavar="S3_PATH", help="s3://BUCKET/PREFIX/"
+    )
+    create.add_argument("--num-results", type=int, metavar="N")
+    create.add_argument("--filter-arn", metavar="ARN")
+    create.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a tag for the job (repeat for more)",
+    )
+    create.add_argument("--wait", action="store_true", help="wait until the job is ACTIVE")
+    _wait_options(create)
+    listing = commands.add_parser(
+        "list",
+        help="list batch inference jobs, newest first (all pages)",
+        description=(
+            "List batch inference jobs, all pages merged. json prints the AWS CLI's shape "
+            '({"batchInferenceJobs": [...]}); table one job a line with a header; text one '
+            "tab-separated line a job."
+        ),
+    )
+    _client_options(listing, arn=False)
+    listing.add_argument("--solution-version-arn", metavar="ARN", help="only this version's jobs")
+    listing.add_argument(
+        "--page-size", type=int, metavar="N", help="jobs per request, 1 to 100 (default 100)"
+    )
     serve = commands.add_parser(
         "serve",
         help="run the local emulator (cassettes over HTTP, SigV4 checked)",
@@ -124,6 +175,11 @@ def _parser() -> argparse.ArgumentParser:
             f"${SECRET_KEY_ENV} replaces the example secret. Malformed requests "
             "get JSON 1.1 errors; a connection idle for "
             f"{IDLE_TIMEOUT:g} s is closed; at most {MAX_CONNECTIONS} are served at once. "
+            "Besides the recorded jobs it keeps live ones: CreateBatchInferenceJob makes a "
+            "job that is PENDING for the first tenth of --job-duration, then IN_PROGRESS, "
+            "then ACTIVE (or CREATE FAILED with a failureReason when its name matches "
+            "--fail-jobs); ListBatchInferenceJobs lists live and recorded jobs newest first. "
+            f"At most {MAX_JOBS} jobs are created. "
             "Prints one line when ready; stops on SIGINT or SIGTERM."
         ),
     )
@@ -141,6 +197,25 @@ def _parser() -> argparse.ArgumentParser:
         help="accept only signatures whose credential scope names this region (default: any)",
     )
     serve.add_argument("--access-key", metavar="AKID", help="the one access key id to accept")
+    serve.add_argument(
+        "--job-duration",
+        type=float,
+        default=DEFAULT_JOB_DURATION,
+        metavar="SECONDS",
+        help=(
+            "seconds a created job takes from PENDING to ACTIVE "
+            f"(default {DEFAULT_JOB_DURATION:g}; 0: ACTIVE at once)"
+        ),
+    )
+    serve.add_argument(
+        "--fail-jobs",
+        default=DEFAULT_FAIL_JOBS,
+        metavar="GLOB",
+        help=(
+            "created jobs whose name matches GLOB end in CREATE FAILED "
+            f"(default {DEFAULT_FAIL_JOBS})"
+        ),
+    )
     secret = serve.add_mutually_exclusive_group()
     secret.add_argument(
         "--secret-key-file",
@@ -162,8 +237,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _client_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("arn", help="the batch inference job ARN")
+def _wait_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--interval", type=float, default=30.0, metavar="S", help="seconds between polls (30)"
+    )
+    command.add_argument("--timeout", type=float, metavar="S", help="give up after S seconds")
+
+
+def _client_options(command: argparse.ArgumentParser, *, arn: bool = True) -> None:
+    if arn:
+        command.add_argument("arn", help="the batch inference job ARN")
     command.add_argument("--output", choices=OUTPUTS, default="json", help="output format")
     command.add_argument("--region", help="AWS region (default: AWS_REGION, profile)")
     command.add_argument("--profile", help="named profile from ~/.aws/config")
@@ -242,19 +325,84 @@ def job_text(job: BatchInferenceJob) -> str:
     return "\t".join("None" if f is None else _printable(f) for f in fields)
 
 
+def summaries_json(jobs: Iterable[BatchInferenceJobSummary], *, ascii_only: bool = False) -> str:
+    """The shape ``aws personalize list-batch-inference-jobs`` prints, all pages merged."""
+    converter = make_converter(timestamps="iso8601")
+    body = [converter.unstructure(job) for job in jobs]
+    return json.dumps({"batchInferenceJobs": body}, indent=4, ensure_ascii=ascii_only)
+
+
+_SUMMARY_COLUMNS: Final = ("NAME", "STATUS", "MODE", "CREATED", "UPDATED", "FAILURE REASON")
+
+
+def summaries_table(jobs: Sequence[BatchInferenceJobSummary]) -> str:
+    """A header and one aligned line a job (the failure reason last, unpadded)."""
+    rows = [list(_SUMMARY_COLUMNS)]
+    for job in jobs:
+        cells = [
+            job.job_name,
+            job.status,
+            job.batch_inference_job_mode,
+            _when(job.creation_date_time),
+            _when(job.last_updated_date_time),
+            job.failure_reason,
+        ]
+        rows.append([_printable(cell) if cell is not None else "-" for cell in cells])
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
+    return "\n".join(
+        "  ".join(
+            [*(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)), row[-1]]
+        ).rstrip()
+        for row in rows
+    )
+
+
+def summaries_text(jobs: Iterable[BatchInferenceJobSummary]) -> str:
+    """One tab-separated line a job for scripts (``None`` for a missing field)."""
+    lines = []
+    for job in jobs:
+        fields = [
+            job.batch_inference_job_arn,
+            job.job_name,
+            job.status,
+            job.batch_inference_job_mode,
+            job.solution_version_arn,
+            job.creation_date_time.isoformat() if job.creation_date_time else None,
+            job.last_updated_date_time.isoformat() if job.last_updated_date_time else None,
+            job.failure_reason,
+        ]
+        lines.append("\t".join("None" if f is None else _printable(f) for f in fields))
+    return "\n".join(lines)
+
+
+def _safe_json(render: Callable[[bool], str], encoding: str) -> str:
+    """JSON text that any terminal and ``encoding`` can take.
+
+    Characters stdout cannot take (a lone surrogate, or anything beyond a legacy code
+    page) are written as JSON's own \\u escapes, so the output stays valid JSON; so are
+    DEL and the C1 controls, which json.dumps leaves raw (U+009B starts an escape
+    sequence on some terminals). Outside strings JSON text is ASCII: this is safe.
+    """
+    text = render(False)
+    if text.encode(encoding, "replace").decode(encoding) != text:
+        text = render(True)
+    return _C1.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
 def _render(job: BatchInferenceJob, output: str, encoding: str) -> str:
     if output == "table":
         return job_table(job, datetime.now(timezone.utc))
     if output == "text":
         return job_text(job)
-    text = job_json(job)
-    # Characters stdout cannot take (a lone surrogate, or anything beyond a legacy code
-    # page) are written as JSON's own \u escapes, so the output stays valid JSON; so are
-    # DEL and the C1 controls, which json.dumps leaves raw (U+009B starts an escape
-    # sequence on some terminals). Outside strings JSON text is ASCII: this is safe.
-    if text.encode(encoding, "replace").decode(encoding) != text:
-        text = job_json(job, ascii_only=True)
-    return _C1.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+    return _safe_json(lambda ascii_only: job_json(job, ascii_only=ascii_only), encoding)
+
+
+def _render_list(jobs: Sequence[BatchInferenceJobSummary], output: str, encoding: str) -> str:
+    if output == "table":
+        return summaries_table(jobs)
+    if output == "text":
+        return summaries_text(jobs)
+    return _safe_json(lambda ascii_only: summaries_json(jobs, ascii_only=ascii_only), encoding)
 
 
 class _Progress:
@@ -294,10 +442,25 @@ class _Progress:
             self.stream.flush()
 
 
+def _tags(parser: argparse.ArgumentParser, given: Sequence[str]) -> dict[str, str] | None:
+    """``--tag KEY=VALUE`` options as a mapping (None when there are none)."""
+    tags: dict[str, str] = {}
+    for item in given:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            parser.error("--tag takes KEY=VALUE")
+        if key in tags:
+            parser.error("--tag: each key once")
+        tags[key] = value
+    return tags or None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args.serve_parser, args)
+    tags = _tags(parser, args.tag) if args.command == "create" else None
     if args.debug:
         logging.basicConfig(
             level=logging.DEBUG, format="%(asctime)s %(name)s %(levelname)s %(message)s"
@@ -305,7 +468,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Only our own lines: third-party DEBUG output is not ours to vouch for.
         for name in ("httpx", "httpcore", "botocore", "hpack"):
             logging.getLogger(name).setLevel(logging.WARNING)
-    progress = _Progress(sys.stderr) if args.command == "wait" else None
+    waits = args.command == "wait" or (args.command == "create" and args.wait)
+    progress = _Progress(sys.stderr) if waits else None
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     try:
         with PersonalizeClient(
             region=args.region,
@@ -313,18 +478,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             endpoint_url=args.endpoint_url,
             sleep=progress.sleep if progress is not None else None,
         ) as client:
-            if progress is None:
-                job = client.describe_batch_inference_job(args.arn)
-            else:
-                try:
-                    job = client.wait_for_batch_inference_job(
-                        args.arn,
-                        poll_interval=args.interval,
-                        timeout=args.timeout,
-                        on_update=progress.update,
-                    )
-                finally:
-                    progress.end()
+            text = _call(client, args, tags, progress, encoding)
     except (ParamValidationError, ConfigurationError, NoCredentialsError) as exc:
         return _fail(exc, EXIT_USAGE, debug=args.debug)
     except BatchInferenceJobFailed as exc:
@@ -336,8 +490,57 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("personalize-lite: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    _write(_render(job, args.output, getattr(sys.stdout, "encoding", None) or "utf-8"), sys.stdout)
+    if text:
+        _write(text, sys.stdout)
     return EXIT_OK
+
+
+def _call(
+    client: PersonalizeClient,
+    args: argparse.Namespace,
+    tags: dict[str, str] | None,
+    progress: _Progress | None,
+    encoding: str,
+) -> str:
+    """Run the command; what it prints."""
+    if args.command == "list":
+        jobs = list(
+            client.list_batch_inference_jobs(
+                solution_version_arn=args.solution_version_arn, page_size=args.page_size
+            )
+        )
+        return _render_list(jobs, args.output, encoding)
+    if args.command == "create":
+        arn = client.create_batch_inference_job(
+            job_name=args.job_name,
+            solution_version_arn=args.solution_version_arn,
+            role_arn=args.role_arn,
+            job_input=args.job_input,
+            job_output=args.job_output,
+            num_results=args.num_results,
+            filter_arn=args.filter_arn,
+            tags=tags,
+        )
+        if progress is None:
+            if args.output == "text":
+                return _printable(arn)
+            return _safe_json(
+                lambda ascii_only: json.dumps(
+                    {"batchInferenceJobArn": arn}, indent=4, ensure_ascii=ascii_only
+                ),
+                encoding,
+            )
+    else:
+        arn = args.arn
+    if progress is None:
+        return _render(client.describe_batch_inference_job(arn), args.output, encoding)
+    try:
+        job = client.wait_for_batch_inference_job(
+            arn, poll_interval=args.interval, timeout=args.timeout, on_update=progress.update
+        )
+    finally:
+        progress.end()
+    return _render(job, args.output, encoding)
 
 
 def _fail(exc: PersonalizeError, code: int, *, debug: bool) -> int:
@@ -384,6 +587,10 @@ def _run_emulator(
         parser.error(f"--host: {exc}")
     if args.region is not None and not _REGION.fullmatch(args.region):
         parser.error(f"--region: {args.region!r} is not a region name")
+    if not 0 <= args.job_duration <= 86_400:  # NaN fails too
+        parser.error(f"--job-duration must be from 0 to 86400 seconds, not {args.job_duration}")
+    if not args.fail_jobs:
+        parser.error("--fail-jobs must not be empty")
     if args.access_key is not None:
         if not args.access_key or args.secret_key == "":
             parser.error("--access-key and --secret-key must not be empty")
@@ -417,7 +624,13 @@ def _run_emulator(
         return _serve_fail(f"--fixtures: no cassettes (*.json) in {fixtures}", EXIT_USAGE)
     try:
         server = FixtureServer(
-            cassettes, host=host, port=args.port, credentials=secrets, region=args.region
+            cassettes,
+            host=host,
+            port=args.port,
+            credentials=secrets,
+            region=args.region,
+            job_duration=args.job_duration,
+            fail_jobs=args.fail_jobs,
         )
     except OSError as exc:  # the port is taken, the address is not configured here
         return _serve_fail(f"cannot listen on {host} port {args.port}: {exc}", EXIT_ERROR)

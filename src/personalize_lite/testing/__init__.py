@@ -1,5 +1,6 @@
-"""Testing helpers: cassettes of recorded exchanges, a loopback server serving them,
-replay through respx (``replay``, the pytest plugin) and recording (``RecordingTransport``).
+"""Testing helpers: cassettes of recorded exchanges, a loopback server serving them and
+playing the job lifecycle (``FixtureServer``, its live ``JobStore``), replay through respx
+(``replay``, the pytest plugin) and recording (``RecordingTransport``).
 
 Replay imports respx (the ``testing`` extra) only when a replay starts.
 """
@@ -16,6 +17,7 @@ from ._cassette import (
 )
 from ._emulator import example_credentials
 from ._fixtures import default_fixtures
+from ._jobs import JobStore
 from ._record import AsyncRecordingTransport, RecordingTransport
 from ._replay import (
     CassetteMismatchError,
@@ -33,6 +35,7 @@ __all__ = [
     "CassetteMismatchError",
     "FixtureServer",
     "Interaction",
+    "JobStore",
     "RecordedRequest",
     "RecordedResponse",
     "RecordingTransport",

@@ -1,11 +1,15 @@
-"""A loopback HTTP server that answers DescribeBatchInferenceJob from cassettes.
+"""A loopback HTTP server that answers DescribeBatchInferenceJob from cassettes, and
+plays the batch inference job lifecycle (create, list, describe) with live state.
 
 Any client can talk to it (ours, boto3, the AWS CLI) with ``--endpoint-url``. It binds to
 a loopback address only (127.0.0.0/8 or ::1). An unknown ARN gets
 ``ResourceNotFoundException`` (400) and anything that is not ``POST /`` with the
-DescribeBatchInferenceJob target gets ``UnknownOperationException`` (400), both framed
+DescribeBatchInferenceJob, CreateBatchInferenceJob or ListBatchInferenceJobs target gets
+``UnknownOperationException`` (400), both framed
 as JSON 1.1 errors (``{"__type": ..., "message": ...}``, ``x-amzn-RequestId``,
-``x-amzn-ErrorType``).
+``x-amzn-ErrorType``). Jobs created through the server live in a :class:`JobStore`
+(:mod:`._jobs`): they move from PENDING to ACTIVE (or CREATE FAILED) over ``job_duration``
+seconds of the server's clock, and are listed with the jobs the cassettes recorded.
 
 Signatures are not checked unless ``credentials`` (access key id to secret key) is
 given: then every request must be SigV4-signed by one of those keys, as AWS would insist
@@ -40,9 +44,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
+from .._errors import PersonalizeServiceError
 from ._cassette import Cassette, RecordedResponse, load_cassettes, match_key
 from ._emulator import check_signature
 from ._fixtures import default_fixtures
+from ._jobs import DEFAULT_FAIL_JOBS, DEFAULT_JOB_DURATION, MAX_JOBS, JobStore
 
 __all__ = [
     "IDLE_TIMEOUT",
@@ -54,9 +60,12 @@ __all__ = [
     "FixtureServer",
     "default_fixtures",  # defined in _fixtures; still importable from here
     "loopback_host",
+    "recorded_jobs",
 ]
 
 _TARGET: Final = "AmazonPersonalize.DescribeBatchInferenceJob"
+_CREATE: Final = "AmazonPersonalize.CreateBatchInferenceJob"
+_LIST: Final = "AmazonPersonalize.ListBatchInferenceJobs"
 _JSON_1_1: Final = "application/x-amz-json-1.1"
 #: Largest request body accepted (413 beyond).
 MAX_BODY: Final = 1 << 20
@@ -131,6 +140,27 @@ def _error(status: int, code: str, message: str) -> RecordedResponse:
         headers={"Content-Type": _JSON_1_1, "x-amzn-ErrorType": code},
         body=json.dumps({"__type": code, "message": message}),
     )
+
+
+def _ok(payload: Mapping[str, Any]) -> RecordedResponse:
+    """A JSON 1.1 success reply."""
+    return RecordedResponse(
+        status=200, headers={"Content-Type": _JSON_1_1}, body=json.dumps(payload)
+    )
+
+
+def recorded_jobs(cassettes: Iterable[Cassette]) -> list[dict[str, Any]]:
+    """The jobs the cassettes describe: each ARN's last recorded 200 reply."""
+    found: dict[str, dict[str, Any]] = {}
+    for cassette in cassettes:
+        for interaction in cassette.interactions:
+            if interaction.response.status != 200:
+                continue
+            reply = _decode(interaction.response.body.encode("utf-8"))
+            job = reply.get("batchInferenceJob") if isinstance(reply, dict) else None
+            if isinstance(job, dict) and isinstance(job.get("batchInferenceJobArn"), str):
+                found[job["batchInferenceJobArn"]] = job
+    return list(found.values())
 
 
 class _HeadReader(io.BufferedIOBase):
@@ -294,12 +324,24 @@ class _Handler(BaseHTTPRequestHandler):
             )
             if failure is not None:
                 return _error(failure.status, failure.code, failure.message)
-        if self.headers.get("X-Amz-Target") != _TARGET:
-            return _error(400, "UnknownOperationException", "only DescribeBatchInferenceJob")
+        target = self.headers.get("X-Amz-Target")
+        if target not in {_TARGET, _CREATE, _LIST}:
+            return _error(
+                400,
+                "UnknownOperationException",
+                "only DescribeBatchInferenceJob, CreateBatchInferenceJob, ListBatchInferenceJobs",
+            )
         payload = _decode(body)
         if not isinstance(payload, dict):
             return _error(400, "SerializationException", "the body must be a UTF-8 JSON object")
-        return self.server.describe(payload, match_key("POST", dict(headers), body))
+        if target == _TARGET:
+            return self.server.describe(payload, match_key("POST", dict(headers), body))
+        try:
+            if target == _CREATE:
+                return _ok(self.server.jobs.create(payload))
+            return _ok(self.server.jobs.list(payload))
+        except PersonalizeServiceError as exc:  # what the store refused, as AWS frames it
+            return _error(exc.status_code, exc.code, exc.message)
 
     def _reply(self, recorded: RecordedResponse) -> None:
         self._replied = True
@@ -339,9 +381,11 @@ class _Server(ThreadingHTTPServer):
     clock: Callable[[], datetime]
     idle_timeout: float
     slots: threading.BoundedSemaphore
+    jobs: JobStore
 
     def describe(self, payload: dict[str, Any], key: tuple[str, str, str]) -> RecordedResponse:
-        """DescribeBatchInferenceJob: the next recorded answer for this request."""
+        """DescribeBatchInferenceJob: a live job as it is now, else the next recorded
+        answer for this request."""
         arn = payload.get("batchInferenceJobArn")
         if not isinstance(arn, str):
             return _error(
@@ -350,6 +394,9 @@ class _Server(ThreadingHTTPServer):
                 "1 validation error detected: Value null at 'batchInferenceJobArn' failed "
                 "to satisfy constraint: Member must not be null",
             )
+        live = self.jobs.describe(arn)
+        if live is not None:
+            return _ok(live)
         for cassette in self.cassettes:
             recorded = cassette.next_response(key)
             if recorded is not None:
@@ -429,7 +476,10 @@ class FixtureServer:
     otherwise). ``idle_timeout`` (seconds) closes a silent connection; at most
     ``max_connections`` are served at once, one more gets 503 and is closed. ``clock``
     (aware datetimes) is the server's time, used for the signing-time check and the
-    ``Date`` header. ``host`` must be loopback.
+    ``Date`` header, and for the lifecycle of created jobs: PENDING, then IN_PROGRESS
+    after a tenth of ``job_duration`` seconds, then ACTIVE, or CREATE FAILED for a name
+    matching the ``fail_jobs`` glob; at most ``max_jobs`` are created. ``host`` must be
+    loopback.
     """
 
     def __init__(
@@ -443,6 +493,9 @@ class FixtureServer:
         clock: Callable[[], datetime] | None = None,
         idle_timeout: float = IDLE_TIMEOUT,
         max_connections: int = MAX_CONNECTIONS,
+        job_duration: float = DEFAULT_JOB_DURATION,
+        fail_jobs: str = DEFAULT_FAIL_JOBS,
+        max_jobs: int = MAX_JOBS,
     ) -> None:
         address = loopback_host(host)
         cassettes: list[Cassette] = []
@@ -456,6 +509,13 @@ class FixtureServer:
             raise ValueError(f"idle_timeout must be positive, not {idle_timeout!r}")
         if max_connections < 1:
             raise ValueError(f"max_connections must be at least 1, not {max_connections!r}")
+        jobs = JobStore(
+            clock=clock or _utc_now,
+            job_duration=job_duration,
+            fail_jobs=fail_jobs,
+            recorded=recorded_jobs(cassettes),
+            max_jobs=max_jobs,
+        )
         server_class = _Server6 if ":" in address else _Server
         self._httpd = server_class((address, port), _Handler)
         self._httpd.cassettes = cassettes
@@ -464,6 +524,7 @@ class FixtureServer:
         self._httpd.clock = clock or _utc_now
         self._httpd.idle_timeout = idle_timeout
         self._httpd.slots = threading.BoundedSemaphore(max_connections)
+        self._httpd.jobs = jobs
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -477,6 +538,11 @@ class FixtureServer:
     @property
     def cassettes(self) -> list[Cassette]:
         return self._httpd.cassettes
+
+    @property
+    def jobs(self) -> JobStore:
+        """The live jobs (created through this server) and the recorded ones."""
+        return self._httpd.jobs
 
     @property
     def checks_signatures(self) -> bool:

@@ -1,12 +1,13 @@
 """``make run``: what a newcomer does, in one go. Start the local emulator
-(``personalize-lite serve --port 0``, SigV4 checked), read its address from the line it
-prints when ready, run ``personalize-lite describe`` against it for a job that exists and
-for one that does not, and stop the emulator with SIGTERM.
+(``personalize-lite serve --port 0 --job-duration 2``, SigV4 checked), read its address
+from the line it prints when ready, then play a job's lifecycle against it with the CLI:
+``create`` a job, ``list`` the jobs, ``wait`` until the job is ACTIVE, ``describe`` it;
+then ``describe`` a job that does not exist, and stop the emulator with SIGTERM.
 
 The CLI signs with the AWS documentation's example keys, read from the bundled
 ``credentials/example.json`` (the pair the emulator accepts), so every exchange is a real
 signed request that the emulator verifies. Nothing talks to AWS or leaves 127.0.0.1.
-Exit code 0 when both calls end as expected (0, then 1).
+Exit code 0 when every call ends as expected (0 for the lifecycle, then 1).
 """
 
 from __future__ import annotations
@@ -21,10 +22,35 @@ from ._emulator import example_credentials
 
 __all__ = ["main"]
 
-#: (ARN, the exit code the CLI must give): a job that exists, and one that does not.
+#: Seconds the demo's jobs take from PENDING to ACTIVE.
+JOB_DURATION: Final = 2.0
+_JOB: Final = "demo-recs"
+_JOB_ARN: Final = f"arn:aws:personalize:us-east-1:123456789012:batch-inference-job/{_JOB}"
+_MISSING_ARN: Final = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/no-such-job"
+#: (CLI arguments, the exit code the CLI must give): the lifecycle, then a missing job.
 _CALLS: Final = (
-    ("arn:aws:personalize:us-east-1:123456789012:batch-inference-job/movie-recs-full", 0),
-    ("arn:aws:personalize:us-east-1:123456789012:batch-inference-job/no-such-job", 1),
+    (
+        (
+            "create",
+            "--job-name",
+            _JOB,
+            "--solution-version-arn",
+            "arn:aws:personalize:us-east-1:123456789012:solution/movie-recs/3f1c2a9b",
+            "--role-arn",
+            "arn:aws:iam::123456789012:role/PersonalizeBatchRole",
+            "--job-input",
+            "s3://example-bucket/input/users.json",
+            "--job-output",
+            "s3://example-bucket/output/demo-recs/",
+            "--tag",
+            "team=recs",
+        ),
+        0,
+    ),
+    (("list", "--output", "table"), 0),
+    (("wait", _JOB_ARN, "--interval", "0.5", "--timeout", "30"), 0),
+    (("describe", _JOB_ARN, "--output", "table"), 0),
+    (("describe", _MISSING_ARN), 1),
 )
 _CLI: Final = (sys.executable, "-m", "personalize_lite")
 _READY: Final = re.compile(r"listening on (http://\S+) ")
@@ -42,9 +68,10 @@ def _client_env() -> dict[str, str]:
 
 
 def main() -> int:
-    print("$ personalize-lite serve --port 0 &", flush=True)
+    duration = f"{JOB_DURATION:g}"
+    print(f"$ personalize-lite serve --port 0 --job-duration {duration} &", flush=True)
     with subprocess.Popen(  # noqa: S603 (our own CLI, by sys.executable)
-        [*_CLI, "serve", "--port", "0"],
+        [*_CLI, "serve", "--port", "0", "--job-duration", duration],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         text=True,
@@ -65,10 +92,10 @@ def _drive(emulator: subprocess.Popen[str]) -> int:
         print("personalize-lite: the emulator did not start", file=sys.stderr)
         return 1
     url, env, failures = found.group(1), _client_env(), 0
-    for arn, expected in _CALLS:
-        print(f"\n$ personalize-lite describe {arn} --endpoint-url {url}", flush=True)
+    for args, expected in _CALLS:
+        print(f"\n$ personalize-lite {' '.join(args)} --endpoint-url {url}", flush=True)
         result = subprocess.run(  # noqa: S603 (our own CLI, by sys.executable)
-            [*_CLI, "describe", arn, "--endpoint-url", url],
+            [*_CLI, *args, "--endpoint-url", url],
             env=env,
             stdin=subprocess.DEVNULL,
             capture_output=True,
