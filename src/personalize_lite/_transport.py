@@ -209,6 +209,8 @@ class BaseClient(Generic[H]):
         self._jitter = jitter or random.random
         self._sleep = sleep or type(self)._default_sleep
         self._env: Mapping[str, str] = dict(os.environ if env is None else env)
+        # The Lambda trace id is read per request: live os.environ unless env is injected.
+        self._trace_env: Mapping[str, str] = os.environ if env is None else self._env
         self._owns_client = http_client is None
         self._client: H | None = http_client
         self._context: CallContext | None = None
@@ -242,6 +244,7 @@ class BaseClient(Generic[H]):
             monotonic=self._monotonic,
             jitter=self._jitter,
             new_id=invocation_id,
+            trace_env=self._trace_env,
         )
 
     def _ready(self) -> CallContext:
