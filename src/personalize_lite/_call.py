@@ -68,6 +68,7 @@ from ._tracing import Scope
 from ._tracing import start as start_span
 
 __all__ = [
+    "TRACE_HEADER",
     "CallContext",
     "ClientOptions",
     "ClockSkew",
@@ -272,14 +273,20 @@ def _sign(
     max_attempts: int,
     invocation_id: str,
 ) -> HttpRequest:
+    to_sign = [
+        ("X-Amz-Target", target),
+        ("Content-Type", CONTENT_TYPE),
+        ("User-Agent", ctx.user_agent),
+    ]
+    trace_id = lambda_trace_id(ctx.trace_env)
+    if trace_id is not None:
+        # Where botocore's before-call handler puts it: before X-Amz-Date. Not signed
+        # (it is in botocore's SIGNED_HEADERS_BLACKLIST, which our signer uses).
+        to_sign.append((TRACE_HEADER, trace_id))
     headers = sign_headers(
         method="POST",
         url=ctx.url,
-        headers=[
-            ("X-Amz-Target", target),
-            ("Content-Type", CONTENT_TYPE),
-            ("User-Agent", ctx.user_agent),
-        ],
+        headers=to_sign,
         body=body,
         credentials=credentials,
         region=ctx.endpoint.signing_region,
@@ -287,10 +294,6 @@ def _sign(
     )
     headers.append(("amz-sdk-invocation-id", invocation_id))
     headers.append(("amz-sdk-request", f"attempt={attempt}; max={max_attempts}"))
-    trace_id = lambda_trace_id(ctx.trace_env)
-    if trace_id is not None:
-        # Not signed (botocore's SIGNED_HEADERS_BLACKLIST has it, and so has our signer).
-        headers.append((TRACE_HEADER, trace_id))
     return HttpRequest(method="POST", url=ctx.url, headers=tuple(headers), body=body)
 
 
