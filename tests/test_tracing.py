@@ -505,6 +505,30 @@ async def test_each_request_carries_the_trace_header_in_lambda(driver: str) -> N
         assert "x-amzn-trace-id" not in request.headers["Authorization"]  # not signed
 
 
+async def test_a_trace_header_the_user_set_on_the_http_client_is_kept(driver: str) -> None:
+    """botocore does not override an X-Amzn-Trace-Id already on the request; ours comes
+    from your ``http_client``'s headers. Not signed, so the signature still holds."""
+    env = {**ENV, "AWS_LAMBDA_FUNCTION_NAME": "fn", "_X_AMZN_TRACE_ID": TRACE}
+    service = Service(reply(200, job()))
+    mine = "Root=1-00000000-mine"
+    kwargs: dict[str, Any] = {"region": "us-east-1", "credentials": CREDS, "env": env}
+    transport = httpx.MockTransport(service)
+    with anyio.fail_after(HANG):
+        if driver == "sync":
+            with (
+                httpx.Client(transport=transport, headers={"X-Amzn-Trace-Id": mine}) as http,
+                PersonalizeClient(http_client=http, **kwargs) as client,
+            ):
+                client.describe_batch_inference_job(ARN)
+        else:
+            async with (
+                httpx.AsyncClient(transport=transport, headers={"X-Amzn-Trace-Id": mine}) as ah,
+                AsyncPersonalizeClient(http_client=ah, **kwargs) as aclient,
+            ):
+                await aclient.describe_batch_inference_job(ARN)
+    assert service.requests[0].headers.get_list("X-Amzn-Trace-Id") == [mine]
+
+
 async def test_no_trace_header_outside_lambda(driver: str) -> None:
     env = {**ENV, "_X_AMZN_TRACE_ID": TRACE}
     service = Service(reply(200, job()))

@@ -306,9 +306,9 @@ _TRACE_SAFE: Final = "-=;:+&[]{}\"',"
 def lambda_trace_id(env: Mapping[str, str]) -> str | None:
     """The ``X-Amzn-Trace-Id`` value botocore sends from ``env``: inside Lambda
     (``AWS_LAMBDA_FUNCTION_NAME`` set) with a non-empty ``_X_AMZN_TRACE_ID``, that value
-    percent-quoted as botocore quotes it; otherwise None. We build every header of the
-    request, so there is none of the user's to keep (botocore keeps one set earlier);
-    an ``X-Amzn-Trace-Id`` in your own ``http_client``'s default headers is replaced."""
+    percent-quoted as botocore quotes it; otherwise None. As botocore keeps a trace
+    header set before its handler, an ``X-Amzn-Trace-Id`` among your own
+    ``http_client``'s headers is kept (``_transport.build_request``)."""
     if "AWS_LAMBDA_FUNCTION_NAME" not in env:
         return None
     trace_id = env.get("_X_AMZN_TRACE_ID")

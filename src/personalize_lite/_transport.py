@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Final, Generic, TypeVar
 
 import httpx
 
-from ._call import CallContext, ClientOptions, configure
+from ._call import TRACE_HEADER, CallContext, ClientOptions, configure
 from ._checks import positive_seconds
 from ._errors import (
     ConfigurationError,
@@ -314,12 +314,17 @@ def build_request(
 ) -> httpx.Request:
     """The httpx request for a Send step; the step's own timeout wins over ``timeout``,
     and no phase exceeds the attempt's ``seconds``. It carries ``Accept-Encoding:
-    identity`` (not signed: added after signing)."""
+    identity`` (not signed: added after signing). An ``X-Amzn-Trace-Id`` among the
+    ``client``'s own headers is kept over ours (botocore's rule: a trace header already
+    set is not overridden; the header is not signed)."""
     request = step.request
+    headers = request.headers
+    if TRACE_HEADER in client.headers:
+        headers = tuple(item for item in headers if item[0] != TRACE_HEADER)
     return client.build_request(
         request.method,
         _url(request.url),
-        headers=[*request.headers, _NO_COMPRESSION],
+        headers=[*headers, _NO_COMPRESSION],
         content=request.body,
         timeout=_clamped(_step_timeout(step, timeout), seconds),
     )
