@@ -134,7 +134,8 @@ class CallContext:
     #: Where ``AWS_LAMBDA_FUNCTION_NAME`` and ``_X_AMZN_TRACE_ID`` are read, on every
     #: request: ``os.environ`` itself unless the client was given ``env`` (the Lambda
     #: runtime sets a new trace id for each invocation, after the client was made).
-    trace_env: Mapping[str, str] = attrs.field(factory=dict)
+    #: Not in the repr: it is the whole environment, secrets included.
+    trace_env: Mapping[str, str] = attrs.field(factory=dict, repr=False)
 
     @property
     def url(self) -> str:
