@@ -694,3 +694,54 @@ async def test_a_cancelled_call_ends_its_span_and_leaves_nothing_attached(
         "Personalize.wait_for_batch_inference_job",
     ]
     assert not trace.get_current_span().get_span_context().is_valid
+
+
+async def test_global_httpx_instrumentation_on_the_clients_own_transports(
+    driver: str, provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    """``HTTPXClientInstrumentor().instrument()`` patches httpx's own transports: the
+    sync client's and the async client's on trio (and on asyncio without the aiohttp
+    extra) have HTTP spans under ours. The asyncio client over httpx-aiohttp has none
+    from it (aiohttp's own instrumentation covers that transport): ours is still there."""
+    from tests._fault_server import FaultServer, Reply
+
+    replies = [Reply(503, json.dumps({"__type": "ServiceUnavailable"}).encode())]
+    replies.append(Reply(200, json.dumps(job()).encode(), headers=[("x-amzn-RequestId", "r")]))
+    server = FaultServer(replies)
+    instrumentor = HTTPXClientInstrumentor()
+    instrumentor.instrument(tracer_provider=provider)
+    kwargs: dict[str, Any] = {
+        "region": "us-east-1",
+        "credentials": CREDS,
+        "env": ENV,
+        "endpoint_url": server.url,
+        "jitter": lambda: 0.0,
+    }
+    try:
+        with anyio.fail_after(HANG):
+            if driver == "sync":
+                with PersonalizeClient(sleep=lambda _s: None, **kwargs) as client:
+                    await anyio.to_thread.run_sync(
+                        lambda: client.describe_batch_inference_job(ARN), abandon_on_cancel=True
+                    )
+            else:
+
+                async def no_sleep(_seconds: float) -> None:
+                    await anyio.lowlevel.checkpoint()
+
+                async with AsyncPersonalizeClient(sleep=no_sleep, **kwargs) as aclient:
+                    await aclient.describe_batch_inference_job(ARN)
+                    transport = type(aclient._client._transport).__name__  # type: ignore[union-attr]
+    finally:
+        instrumentor.uninstrument()
+        server.close()
+    spans = exporter.get_finished_spans()
+    (ours,) = by_name(spans, "Personalize.DescribeBatchInferenceJob")
+    http_spans = [span for span in spans if span is not ours]
+    if driver == "asyncio" and transport == "AiohttpTransport":
+        assert http_spans == []
+        return
+    assert [span.name for span in http_spans] == ["POST", "POST"]
+    assert all(
+        s.parent is not None and s.parent.span_id == ours.context.span_id for s in http_spans
+    )
