@@ -60,3 +60,29 @@ def test_importing_the_package_starts_nothing() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_neither_importing_nor_calling_imports_opentelemetry() -> None:
+    """opentelemetry is installed here (dev), yet a program that does not trace never
+    loads it: not at import, not during a call (answered by a mock transport)."""
+    code = (
+        "import sys, httpx, personalize_lite as pl\n"
+        "assert not [m for m in sys.modules if m.startswith('opentelemetry')], 'at import'\n"
+        'body = b\'{"batchInferenceJob": {"status": "ACTIVE"}}\'\n'
+        "answer = lambda r: httpx.Response(200, content=body)\n"
+        "http = httpx.Client(transport=httpx.MockTransport(answer))\n"
+        "creds = pl.Credentials(access_key_id='AKIDEXAMPLE', secret_access_key='x' * 40)\n"
+        "env = {'AWS_CONFIG_FILE': '/dev/null', 'AWS_SHARED_CREDENTIALS_FILE': '/dev/null'}\n"
+        "with pl.PersonalizeClient(region='us-east-1', credentials=creds, http_client=http,\n"
+        "                          env=env) as client:\n"
+        "    arn = 'arn:aws:personalize:us-east-1:123456789012:batch-inference-job/j'\n"
+        "    assert client.describe_batch_inference_job(arn).status == 'ACTIVE'\n"
+        "assert not [m for m in sys.modules if m.startswith('opentelemetry')], 'at a call'\n"
+        "import importlib.util\n"
+        "assert importlib.util.find_spec('opentelemetry.trace') is not None, 'not installed'\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert out.stdout.strip() == "ok", out.stderr

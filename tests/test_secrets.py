@@ -1281,6 +1281,41 @@ def create_and_list_errors(h: Harness) -> None:
         h.expect(InvalidSignatureException, lambda: list(client.list_batch_inference_jobs()))
 
 
+def traced_errors(h: Harness) -> None:
+    """With a tracer provider set: every span our calls make (attributes, events, the
+    recorded exceptions with their stack traces, status) over the error paths that quote
+    secrets back (the canonical request, an echoing proxy page), a throttled-then-failed
+    waiter, create's safe-retry path and a listing refused on its second page."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    h.monkeypatch.setattr(trace, "_TRACER_PROVIDER", provider)
+    service_echoes_canonical_request(h)
+    proxy_echoes_request_headers(h)
+    throttling_to_exhaustion(h)
+    waiter_errors(h)
+    create_and_list_errors(h)
+    spans = exporter.get_finished_spans()
+    assert len(spans) >= 8, [span.name for span in spans]
+    assert any(event.name == "exception" for span in spans for event in span.events)
+    for span in spans:
+        where = f"span {span.name}"
+        h.sweep.text(f"{where} name", span.name)
+        h.sweep.text(f"{where} status", repr(span.status.description))
+        h.sweep.walk(f"{where} attributes", dict(span.attributes or {}), depth=0, seen=set())
+        for event in span.events:
+            h.sweep.walk(
+                f"{where} event {event.name}", dict(event.attributes or {}), depth=0, seen=set()
+            )
+        h.sweep.text(f"{where} as JSON", span.to_json())
+    provider.shutdown()
+
+
 PATHS: dict[str, Callable[[Harness], None]] = {
     "personalize-service-errors": personalize_service_errors,
     "throttling-and-5xx-to-exhaustion": throttling_to_exhaustion,
@@ -1310,6 +1345,7 @@ PATHS: dict[str, Callable[[Harness], None]] = {
     "service-echoes-canonical-request": service_echoes_canonical_request,
     "proxy-echoes-request-headers": proxy_echoes_request_headers,
     "create-and-list-errors": create_and_list_errors,
+    "traced-errors": traced_errors,
 }
 
 #: Leaks whose fix belongs in modules this suite's owner may not edit.

@@ -333,4 +333,4 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
             await self._ensure_ready()
             return await self._run(paginator.next_page(self._ready()))
 
-        return AsyncJobSummaries(fetch, lambda: paginator.done)
+        return AsyncJobSummaries(fetch, lambda: paginator.done, paginator.close)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Final, TypeVar
+from urllib.parse import quote
 
 import attrs
 import cattrs
@@ -62,9 +63,12 @@ from ._operations import (
 from ._retry import DEFAULT_MAX_ATTEMPTS, RetryConfig, RetryQuota, is_clock_skew_code
 from ._sigv4 import sign_headers
 from ._steps import Blocking, Callback, HttpRequest, HttpResponse, Plan, Send, Sleep
+from ._tracing import Scope
+from ._tracing import start as start_span
 from .credentials import CredentialCache, Credentials, ProviderContext, as_provider
 
 __all__ = [
+    "TRACE_HEADER",
     "CallContext",
     "ClientOptions",
     "ClockSkew",
@@ -74,6 +78,7 @@ __all__ = [
     "configure",
     "create",
     "describe",
+    "lambda_trace_id",
     "outcome_unknown",
     "wait",
 ]
@@ -126,6 +131,11 @@ class CallContext:
     jitter: Callable[[], float]
     new_id: Callable[[], str]
     converter: cattrs.Converter = attrs.field(factory=default_converter)
+    #: Where ``AWS_LAMBDA_FUNCTION_NAME`` and ``_X_AMZN_TRACE_ID`` are read, on every
+    #: request: ``os.environ`` itself unless the client was given ``env`` (the Lambda
+    #: runtime sets a new trace id for each invocation, after the client was made).
+    #: Not in the repr: it is the whole environment, secrets included.
+    trace_env: Mapping[str, str] = attrs.field(factory=dict, repr=False)
 
     @property
     def url(self) -> str:
@@ -141,8 +151,10 @@ def configure(
     monotonic: Callable[[], float],
     jitter: Callable[[], float],
     new_id: Callable[[], str],
+    trace_env: Mapping[str, str] | None = None,
 ) -> Plan[CallContext]:
-    """Resolve region, endpoint, retry settings and the credential provider."""
+    """Resolve region, endpoint, retry settings and the credential provider.
+    ``trace_env``: where the Lambda trace id is read per request (default: ``env``)."""
     files = yield Blocking(fn=lambda: load_aws_files(env))
     settings = resolve_settings(
         env=env,
@@ -191,6 +203,7 @@ def configure(
         monotonic=monotonic,
         jitter=jitter,
         new_id=new_id,
+        trace_env=env if trace_env is None else trace_env,
     )
 
 
@@ -261,14 +274,20 @@ def _sign(
     max_attempts: int,
     invocation_id: str,
 ) -> HttpRequest:
+    to_sign = [
+        ("X-Amz-Target", target),
+        ("Content-Type", CONTENT_TYPE),
+        ("User-Agent", ctx.user_agent),
+    ]
+    trace_id = lambda_trace_id(ctx.trace_env)
+    if trace_id is not None:
+        # Where botocore's before-call handler puts it: before X-Amz-Date. Not signed
+        # (it is in botocore's SIGNED_HEADERS_BLACKLIST, which our signer uses).
+        to_sign.append((TRACE_HEADER, trace_id))
     headers = sign_headers(
         method="POST",
         url=ctx.url,
-        headers=[
-            ("X-Amz-Target", target),
-            ("Content-Type", CONTENT_TYPE),
-            ("User-Agent", ctx.user_agent),
-        ],
+        headers=to_sign,
         body=body,
         credentials=credentials,
         region=ctx.endpoint.signing_region,
@@ -277,6 +296,26 @@ def _sign(
     headers.append(("amz-sdk-invocation-id", invocation_id))
     headers.append(("amz-sdk-request", f"attempt={attempt}; max={max_attempts}"))
     return HttpRequest(method="POST", url=ctx.url, headers=tuple(headers), body=body)
+
+
+#: botocore's recursion-detection header (``handlers.add_recursion_detection_header``).
+TRACE_HEADER: Final = "X-Amzn-Trace-Id"
+#: The characters botocore leaves unquoted in it (``urllib.parse.quote``'s ``safe``).
+_TRACE_SAFE: Final = "-=;:+&[]{}\"',"
+
+
+def lambda_trace_id(env: Mapping[str, str]) -> str | None:
+    """The ``X-Amzn-Trace-Id`` value botocore sends from ``env``: inside Lambda
+    (``AWS_LAMBDA_FUNCTION_NAME`` set) with a non-empty ``_X_AMZN_TRACE_ID``, that value
+    percent-quoted as botocore quotes it; otherwise None. As botocore keeps a trace
+    header set before its handler, an ``X-Amzn-Trace-Id`` among your own
+    ``http_client``'s headers is kept (``_transport.build_request``)."""
+    if "AWS_LAMBDA_FUNCTION_NAME" not in env:
+        return None
+    trace_id = env.get("_X_AMZN_TRACE_ID")
+    if not trace_id:
+        return None
+    return quote(trace_id, safe=_TRACE_SAFE)
 
 
 @attrs.frozen(kw_only=True)
@@ -309,7 +348,8 @@ def _skew_offset(
 
 
 def call(ctx: CallContext, operation: Operation[R], params: Mapping[str, Any]) -> Plan[R]:
-    """The generic attempt loop, for any operation.
+    """The generic attempt loop, for any operation, in its span (``_tracing``) when the
+    application traces.
 
     Validate and serialize ``params`` (nothing is sent on bad input), get credentials,
     then per attempt: sign afresh, ``Send``, decode a 2xx reply (when that fails, the
@@ -317,7 +357,30 @@ def call(ctx: CallContext, operation: Operation[R], params: Mapping[str, Any]) -
     the masked body, correct a skewed clock once, and retry with backoff while the
     retry policy allows; the final error carries the attempt history.
     """
-    body = operation.encode(params)
+    body = operation.encode(params)  # bad input: nothing sent, no span
+    span = start_span(operation.name, region=ctx.endpoint.signing_region)
+    if span is None:
+        return (yield from _attempts(ctx, operation, body, None))
+    return (yield from _spanned(span, _attempts(ctx, operation, body, span)))
+
+
+def _spanned(span: Scope, plan: Plan[R]) -> Plan[R]:
+    """Run ``plan`` with ``span`` current, ending it with the outcome: an error (ours, or
+    any other) sets status ERROR and is recorded; a closed plan (cancelled) just ends."""
+    error: BaseException | None = None
+    try:
+        return (yield from plan)
+    except Exception as exc:
+        error = exc
+        raise
+    finally:
+        span.end(error)
+
+
+def _attempts(
+    ctx: CallContext, operation: Operation[R], body: bytes, span: Scope | None
+) -> Plan[R]:
+    """:func:`call`'s loop over an encoded ``body``; each attempt is reported to ``span``."""
     name = operation.name
     invocation_id = ctx.new_id()
     history: list[Attempt] = []
@@ -346,6 +409,8 @@ def call(ctx: CallContext, operation: Operation[R], params: Mapping[str, Any]) -
         )
         if response is not None and 200 <= response.status_code < 300:
             _log_attempt(name, record, max_attempts)
+            if span is not None:
+                span.attempt(record, max_attempts)
             if ctx.quota is not None:
                 ctx.quota.release(last_cost)
             failure: PersonalizeError
@@ -359,6 +424,8 @@ def call(ctx: CallContext, operation: Operation[R], params: Mapping[str, Any]) -
                 # handler, so that neither the error nor its context carries it.
                 failure = _decode_failure(operation, masked, ctx.converter)
             history.append(attrs.evolve(record, error_code=type(failure).__name__))
+            if span is not None:
+                span.attempt(history[-1], max_attempts)
             failure.attempts = tuple(history)
             raise failure
         if response is not None:
@@ -374,6 +441,8 @@ def call(ctx: CallContext, operation: Operation[R], params: Mapping[str, Any]) -
             record = attrs.evolve(record, delay=0.0)
             history.append(record)
             _log_attempt(name, record, max_attempts, offset=offset)
+            if span is not None:
+                span.attempt(record, max_attempts)
             max_attempts += 1
             attempt += 1
             continue
@@ -383,9 +452,13 @@ def call(ctx: CallContext, operation: Operation[R], params: Mapping[str, Any]) -
         record = attrs.evolve(record, delay=decision.delay, gave_up=decision.gave_up)
         history.append(record)
         _log_attempt(name, record, max_attempts)
+        if span is not None:
+            span.attempt(record, max_attempts)
         if decision.delay is None:
             if decision.gave_up is not None:
-                logger.warning(
+                # DEBUG: the error raised says it (with its attempts); a library that
+                # warns on every failed call floods the application's logs.
+                logger.debug(
                     "%s gave up after %d attempt%s (%s): %s",
                     name,
                     attempt,
@@ -488,6 +561,27 @@ def wait(
     limit = None if timeout is None else positive_seconds(timeout, what="timeout")
     if on_update is not None and not callable(on_update):
         raise ParamValidationError("on_update must be callable")
+    plan = _wait(ctx, arn, interval, limit, on_update)
+    span = start_span(WAITER_SPAN, region=ctx.endpoint.signing_region, client=False)
+    if span is None:
+        return (yield from plan)
+    return (yield from _spanned(span, plan))
+
+
+#: The names (after ``Personalize.``) of the parent spans of a waiter and a listing: the
+#: public methods' names, so they never read as one API call.
+WAITER_SPAN: Final = "wait_for_batch_inference_job"
+LISTING_SPAN: Final = "list_batch_inference_jobs"
+
+
+def _wait(
+    ctx: CallContext,
+    arn: object,
+    interval: float,
+    limit: float | None,
+    on_update: Callable[[BatchInferenceJob], Any] | None,
+) -> Plan[BatchInferenceJob]:
+    """:func:`wait`'s polling loop, its arguments checked."""
     deadline = None if limit is None else ctx.monotonic() + limit
     last_job: BatchInferenceJob | None = None
     throttled = 0
@@ -567,8 +661,22 @@ def create(ctx: CallContext, params: Mapping[str, Any]) -> Plan[str]:
     after attempts that all failed clearly, is never taken for ours.
     """
     operation = CREATE_BATCH_INFERENCE_JOB
+    body = operation.encode(params)  # bad input: nothing sent, no span
+    span = start_span(operation.name, region=ctx.endpoint.signing_region)
+    plan = _create(ctx, params, body, span)
+    if span is None:
+        return (yield from plan)
+    # One span over the call and its safe-retry check (a describe: a child span).
+    return (yield from _spanned(span, plan))
+
+
+def _create(
+    ctx: CallContext, params: Mapping[str, Any], body: bytes, span: Scope | None
+) -> Plan[str]:
+    """:func:`create` for an encoded ``body``."""
+    operation = CREATE_BATCH_INFERENCE_JOB
     try:
-        return (yield from call(ctx, operation, params))
+        return (yield from _attempts(ctx, operation, body, span))
     except ResourceAlreadyExistsException as conflict:
         earlier = conflict.attempts[:-1]
         if not any(outcome_unknown(record) for record in earlier):
@@ -637,11 +745,49 @@ class Paginator:
         self.done = False
         #: Page requests answered so far.
         self.pages = 0
+        #: The listing's parent span (when traced): started by the first page, current
+        #: only while a page plan runs (never across the caller's code between pages),
+        #: ended by the last page, an error or :meth:`close`.
+        self._span: Scope | None = None
+
+    def close(self) -> None:
+        """The caller stopped early: no further page; the listing's span ends."""
+        self.done = True
+        self._end(None)
+
+    def _end(self, error: BaseException | None) -> None:
+        span, self._span = self._span, None
+        if span is not None:
+            span.end(error)
 
     def next_page(self, ctx: CallContext) -> Plan[tuple[BatchInferenceJobSummary, ...]]:
         """The plan for the next page's jobs (empty once :attr:`done`)."""
         if self.done:
             return ()
+        if self.pages == 0 and self._span is None:
+            self._span = start_span(
+                LISTING_SPAN, region=ctx.endpoint.signing_region, client=False, attach=False
+            )
+        span = self._span
+        if span is None:
+            return (yield from self._next_page(ctx))
+        token = span.activate()
+        error: BaseException | None = None
+        finished = False
+        try:
+            jobs = yield from self._next_page(ctx)
+            finished = True
+            return jobs
+        except Exception as exc:
+            error = exc
+            raise
+        finally:
+            span.deactivate(token)
+            if self.done or not finished:  # the last page, an error or a cancelled page
+                self.done = True
+                self._end(error)
+
+    def _next_page(self, ctx: CallContext) -> Plan[tuple[BatchInferenceJobSummary, ...]]:
         page: Page = yield from call(
             ctx, LIST_BATCH_INFERENCE_JOBS, {**self._params, "next_token": self._token}
         )

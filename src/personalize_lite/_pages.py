@@ -23,9 +23,15 @@ _Page = tuple[BatchInferenceJobSummary, ...]
 class JobSummaries(Iterator[BatchInferenceJobSummary]):
     """The sync iterator: ``for job in client.list_batch_inference_jobs(): ...``."""
 
-    def __init__(self, fetch: Callable[[], _Page], done: Callable[[], bool]) -> None:
+    def __init__(
+        self,
+        fetch: Callable[[], _Page],
+        done: Callable[[], bool],
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
         self._fetch = fetch
         self._done = done
+        self._on_close = on_close
         self._buffer: deque[BatchInferenceJobSummary] = deque()
         self._closed = False
 
@@ -47,6 +53,8 @@ class JobSummaries(Iterator[BatchInferenceJobSummary]):
         """Stop: no further page is requested."""
         self._closed = True
         self._buffer.clear()
+        if self._on_close is not None:
+            self._on_close()  # the paginator ends the listing's span
 
     def __enter__(self) -> JobSummaries:
         return self
@@ -59,9 +67,15 @@ class AsyncJobSummaries(AsyncIterator[BatchInferenceJobSummary]):
     """The async iterator: ``async for job in client.list_batch_inference_jobs(): ...``
     (asyncio and trio)."""
 
-    def __init__(self, fetch: Callable[[], Awaitable[_Page]], done: Callable[[], bool]) -> None:
+    def __init__(
+        self,
+        fetch: Callable[[], Awaitable[_Page]],
+        done: Callable[[], bool],
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
         self._fetch = fetch
         self._done = done
+        self._on_close = on_close
         self._buffer: deque[BatchInferenceJobSummary] = deque()
         self._closed = False
 
@@ -85,6 +99,8 @@ class AsyncJobSummaries(AsyncIterator[BatchInferenceJobSummary]):
         """Stop: no further page is requested."""
         self._closed = True
         self._buffer.clear()
+        if self._on_close is not None:
+            self._on_close()  # the paginator ends the listing's span
 
     async def __aenter__(self) -> AsyncJobSummaries:
         return self

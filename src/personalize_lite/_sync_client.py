@@ -287,5 +287,7 @@ class PersonalizeClient(BaseClient[httpx.Client]):
             {"solution_version_arn": solution_version_arn, "page_size": page_size}
         )
         return JobSummaries(
-            lambda: self._run(paginator.next_page(self._ready())), lambda: paginator.done
+            lambda: self._run(paginator.next_page(self._ready())),
+            lambda: paginator.done,
+            paginator.close,
         )

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Final, Generic, TypeVar
 
 import httpx
 
-from ._call import CallContext, ClientOptions, configure
+from ._call import TRACE_HEADER, CallContext, ClientOptions, configure
 from ._checks import positive_seconds
 from ._errors import (
     ConfigurationError,
@@ -209,6 +209,8 @@ class BaseClient(Generic[H]):
         self._jitter = jitter or random.random
         self._sleep = sleep or type(self)._default_sleep
         self._env: Mapping[str, str] = dict(os.environ if env is None else env)
+        # The Lambda trace id is read per request: live os.environ unless env is injected.
+        self._trace_env: Mapping[str, str] = os.environ if env is None else self._env
         self._owns_client = http_client is None
         self._client: H | None = http_client
         self._context: CallContext | None = None
@@ -242,6 +244,7 @@ class BaseClient(Generic[H]):
             monotonic=self._monotonic,
             jitter=self._jitter,
             new_id=invocation_id,
+            trace_env=self._trace_env,
         )
 
     def _ready(self) -> CallContext:
@@ -311,12 +314,17 @@ def build_request(
 ) -> httpx.Request:
     """The httpx request for a Send step; the step's own timeout wins over ``timeout``,
     and no phase exceeds the attempt's ``seconds``. It carries ``Accept-Encoding:
-    identity`` (not signed: added after signing)."""
+    identity`` (not signed: added after signing). An ``X-Amzn-Trace-Id`` among the
+    ``client``'s own headers is kept over ours (botocore's rule: a trace header already
+    set is not overridden; the header is not signed)."""
     request = step.request
+    headers = request.headers
+    if TRACE_HEADER in client.headers:
+        headers = tuple(item for item in headers if item[0] != TRACE_HEADER)
     return client.build_request(
         request.method,
         _url(request.url),
-        headers=[*request.headers, _NO_COMPRESSION],
+        headers=[*headers, _NO_COMPRESSION],
         content=request.body,
         timeout=_clamped(_step_timeout(step, timeout), seconds),
     )
