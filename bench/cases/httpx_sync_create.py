@@ -1,0 +1,18 @@
+"""Sync µs per call floor for create, raw httpx: the bytes personalize-lite sends, unsigned,
+body read, not parsed."""
+
+import httpx
+from _measure import arguments, emit, time_sync
+from _request import CREATE_BODY, CREATE_HEADERS
+
+endpoint_url, calls, warmup = arguments()
+url = endpoint_url + "/"
+with httpx.Client() as client:
+    emit(
+        time_sync(
+            lambda: client.post(url, content=CREATE_BODY, headers=CREATE_HEADERS),
+            lambda reply: reply.status_code == 200 and b"batchInferenceJobArn" in reply.content,
+            calls=calls,
+            warmup=warmup,
+        )
+    )

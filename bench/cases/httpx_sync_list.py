@@ -1,0 +1,25 @@
+"""Sync µs per listing floor, raw httpx: the three requests personalize-lite sends for a
+3-page listing, unsigned, bodies read, not parsed."""
+
+import httpx
+from _measure import arguments, emit, time_sync
+from _request import LIST_BODIES, LIST_HEADERS
+
+endpoint_url, calls, warmup = arguments()
+url = endpoint_url + "/"
+with httpx.Client() as client:
+
+    def listing() -> list[httpx.Response]:
+        return [client.post(url, content=body, headers=LIST_HEADERS) for body in LIST_BODIES]
+
+    emit(
+        time_sync(
+            listing,
+            lambda replies: (
+                all(r.status_code == 200 and r.content for r in replies)
+                and b"nextToken" not in replies[-1].content
+            ),
+            calls=calls,
+            warmup=warmup,
+        )
+    )
