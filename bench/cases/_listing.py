@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from _replies import LIST_JOBS, LIST_PAGES, last_job_name
+from _replies import LIST_JOBS, LIST_PAGES, job_name, last_job_name
 
-__all__ = ["MAX_PAGES", "listing_ok", "names_ok"]
+__all__ = ["MAX_PAGES", "floor_ok", "listing_ok", "names_ok"]
 
 #: A listing stops with an error past this many pages.
 MAX_PAGES = LIST_PAGES + 1
@@ -27,3 +27,16 @@ def listing_ok(pages: Iterable[list[str]]) -> list[str]:
             raise RuntimeError(f"the listing did not end after {LIST_PAGES} pages")
         names += page
     return names
+
+
+def floor_ok(status_and_bodies: list[tuple[int, bytes]]) -> bool:
+    """The raw floors' check of one listing: 200s, page 1, 2 and 3 in that order (each
+    starts with its own first job), no nextToken on the last."""
+    return (
+        len(status_and_bodies) == LIST_PAGES
+        and all(
+            status == 200 and f'"jobName": "{job_name(page, 0)}"'.encode() in body
+            for page, (status, body) in enumerate(status_and_bodies, start=1)
+        )
+        and b"nextToken" not in status_and_bodies[-1][1]
+    )

@@ -27,6 +27,7 @@ __all__ = [
     "TOKEN_2",
     "TOKEN_3",
     "create_reply",
+    "job_name",
     "last_job_name",
     "list_page",
 ]
@@ -55,13 +56,13 @@ def create_reply() -> str:
     return json.dumps({"batchInferenceJobArn": CREATED_ARN})
 
 
-def _job_name(page: int, index: int) -> str:
+def job_name(page: int, index: int) -> str:
     return f"bench-job-{page}-{index:02d}"
 
 
 def last_job_name() -> str:
     """The name of the last job of the listing: what a case checks it reached."""
-    return _job_name(LIST_PAGES, JOBS_PER_PAGE - 1)
+    return job_name(LIST_PAGES, JOBS_PER_PAGE - 1)
 
 
 def list_page(page: int) -> str:
@@ -70,9 +71,9 @@ def list_page(page: int) -> str:
         {
             "batchInferenceJobArn": (
                 "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/"
-                + _job_name(page, index)
+                + job_name(page, index)
             ),
-            "jobName": _job_name(page, index),
+            "jobName": job_name(page, index),
             "status": "ACTIVE",
             "creationDateTime": 1764400000.123 + index,
             "lastUpdatedDateTime": 1764403600.456 + index,

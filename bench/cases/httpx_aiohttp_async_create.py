@@ -5,8 +5,11 @@ import asyncio
 
 import httpx
 from _measure import arguments, emit, time_async
+from _replies import create_reply
 from _request import CREATE_BODY, CREATE_HEADERS
 from httpx_aiohttp import AiohttpTransport
+
+CREATE_REPLY = create_reply().encode()
 
 
 async def main(endpoint_url: str, calls: int, warmup: int) -> dict[str, float]:
@@ -14,7 +17,7 @@ async def main(endpoint_url: str, calls: int, warmup: int) -> dict[str, float]:
     async with httpx.AsyncClient(transport=AiohttpTransport()) as client:
         return await time_async(
             lambda: client.post(url, content=CREATE_BODY, headers=CREATE_HEADERS),
-            lambda reply: reply.status_code == 200 and b"batchInferenceJobArn" in reply.content,
+            lambda reply: reply.status_code == 200 and reply.content == CREATE_REPLY,
             calls=calls,
             warmup=warmup,
         )
