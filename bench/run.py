@@ -24,6 +24,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Literal
 
+from cases._replies import LIST_PAGES
 from report import Results, document, machine
 from server import CannedReply, NginxError, Server, find_nginx, running_nginx
 
@@ -63,13 +64,17 @@ class Case:
     code: str | None = None
     #: Connections one run may open if keep-alive holds; None: not checked.
     max_connections: int | None = 1
+    #: Requests one call makes (a 3-page listing: 3); its counts are divided by this, so
+    #: that every case of a kind sends about as many requests.
+    requests_per_call: int = 1
 
     def argv(self, endpoint_url: str, counts: Counts | None) -> list[str]:
         if self.code is not None:
             return [sys.executable, "-c", self.code]
         argv = [sys.executable, str(CASES / f"{self.name}.py"), endpoint_url]
         if counts is not None:
-            argv += [str(counts.calls), str(counts.warmup)]
+            per = self.requests_per_call
+            argv += [str(max(1, counts.calls // per)), str(max(1, counts.warmup // per))]
         return argv
 
 
@@ -93,6 +98,19 @@ THROUGHPUT_CASES = (
     Case("httpx_async", "async", max_connections=None),
     Case("ours_mock", "mock"),  # one connection: the reply is fetched from nginx once
     Case("httpx_mock", "mock"),
+    # CreateBatchInferenceJob, and ListBatchInferenceJobs: one call is a 3-page listing.
+    Case("ours_sync_create", "sync"),
+    Case("boto3_sync_create", "sync"),
+    Case("httpx_sync_create", "sync"),
+    Case("ours_sync_list", "sync", requests_per_call=LIST_PAGES),
+    Case("boto3_sync_list", "sync", requests_per_call=LIST_PAGES),
+    Case("httpx_sync_list", "sync", requests_per_call=LIST_PAGES),
+    Case("ours_async_create", "async", max_connections=50),
+    Case("aiobotocore_async_create", "async", max_connections=50),
+    Case("httpx_aiohttp_async_create", "async", max_connections=50),
+    Case("ours_async_list", "async", max_connections=50, requests_per_call=LIST_PAGES),
+    Case("aiobotocore_async_list", "async", max_connections=50, requests_per_call=LIST_PAGES),
+    Case("httpx_aiohttp_async_list", "async", max_connections=50, requests_per_call=LIST_PAGES),
 )
 
 

@@ -3,7 +3,9 @@
 :func:`running_nginx` fills in ``bench/nginx.conf.template`` in a temporary prefix, starts
 nginx (``daemon off``, in its own process group) on two free loopback ports, waits until
 both answer, checks the reply and that keep-alive holds, and always stops it: on return,
-on an error, on Ctrl-C.
+on an error, on Ctrl-C. nginx answers by operation (``X-Amz-Target``): describe, create,
+and the three pages of a listing (told apart by ``Content-Length``, see
+``bench/cases/_replies.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from cases import _replies
 
 __all__ = [
     "CannedReply",
@@ -65,17 +69,28 @@ def nginx_version(nginx: str) -> str:
 
 @dataclass(frozen=True)
 class CannedReply:
-    """The DescribeBatchInferenceJob reply nginx serves."""
+    """The replies nginx serves: DescribeBatchInferenceJob's (``body``, also the answer to
+    anything else), CreateBatchInferenceJob's, and the pages of ListBatchInferenceJobs."""
 
     body: str
     request_id: str
+    create_body: str
+    list_bodies: tuple[str, ...]
 
     @classmethod
     def from_fixture(cls, path: Path = FIXTURE) -> CannedReply:
-        """The response of the (only) interaction of a cassette."""
+        """Describe: the response of the (only) interaction of a cassette; create and list:
+        ``bench/cases/_replies.py``."""
         response = json.loads(path.read_text(encoding="utf-8"))["interactions"][0]["response"]
         headers = {name.lower(): value for name, value in response["headers"].items()}
-        return cls(body=response["body"], request_id=headers["x-amzn-requestid"])
+        return cls(
+            body=response["body"],
+            request_id=headers["x-amzn-requestid"],
+            create_body=_replies.create_reply(),
+            list_bodies=tuple(
+                _replies.list_page(page) for page in range(1, _replies.LIST_PAGES + 1)
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -158,6 +173,10 @@ def _start(nginx: str, prefix: Path, reply: CannedReply) -> tuple[subprocess.Pop
             status_port=server.status_port,
             reply_request_id=reply.request_id,
             reply_body=_nginx_string(reply.body),
+            create_body=_nginx_string(reply.create_body),
+            list_body_1=_nginx_string(reply.list_bodies[0]),
+            list_body_2=_nginx_string(reply.list_bodies[1]),
+            list_body_3=_nginx_string(reply.list_bodies[2]),
         )
         (prefix / "nginx.conf").write_text(config, encoding="utf-8")
         error_log.write_text("", encoding="utf-8")
@@ -189,13 +208,41 @@ def _start(nginx: str, prefix: Path, reply: CannedReply) -> tuple[subprocess.Pop
             raise NginxError(f"nginx {what}:\n{log}")
 
 
+def _probes(reply: CannedReply) -> list[tuple[str, dict[str, str], bytes, str]]:
+    """(path, headers, body, expected reply): describe (and anything unknown), create, and
+    each page of a listing, with the request bodies the clients send."""
+    create = {"X-Amz-Target": _replies.CREATE_TARGET}
+    listing = {"X-Amz-Target": _replies.LIST_TARGET}
+    pages = [b"{}"] + [
+        json.dumps({"nextToken": token}).encode() for token in (_replies.TOKEN_2, _replies.TOKEN_3)
+    ]
+    return [
+        ("/", {}, b'{"batchInferenceJobArn": "x"}', reply.body),
+        ("/any/path", {}, b'{"batchInferenceJobArn": "x"}', reply.body),
+        ("/", create, b'{"jobName": "x"}', reply.create_body),
+        ("/", create, b'{"jobName": "' + b"x" * 300 + b'"}', reply.create_body),
+        *(("/", listing, body, page) for body, page in zip(pages, reply.list_bodies, strict=True)),
+        # a short solution-version filter stays on page 1
+        (
+            "/",
+            listing,
+            json.dumps(
+                {"solutionVersionArn": "arn:aws:personalize:us-east-1:1:solution/s"}
+            ).encode(),
+            reply.list_bodies[0],
+        ),
+    ]
+
+
 def _check(server: Server, reply: CannedReply) -> None:
-    """Two POSTs with bodies on one connection: the canned reply twice, one connection."""
+    """Every probe of :func:`_probes` on one connection: the expected reply each time, one
+    connection."""
     before = server.counters()
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    probes = _probes(reply)
     try:
-        for path in ("/", "/any/path"):
-            conn.request("POST", path, body=b'{"batchInferenceJobArn": "x"}')
+        for path, headers, body, expected in probes:
+            conn.request("POST", path, body=body, headers=headers)
             response = conn.getresponse()
             body = response.read().decode("utf-8")
             got = (
@@ -204,15 +251,18 @@ def _check(server: Server, reply: CannedReply) -> None:
                 response.getheader("x-amzn-RequestId"),
                 body,
             )
-            want = (200, "application/x-amz-json-1.1", reply.request_id, reply.body)
+            want = (200, "application/x-amz-json-1.1", reply.request_id, expected)
             if got != want:
-                raise NginxError(f"nginx answered POST {path} with {got!r}, expected {want!r}")
+                raise NginxError(
+                    f"nginx answered POST {path} {headers} ({len(body)} bytes) with "
+                    f"{got!r}, expected {want!r}"
+                )
     finally:
         conn.close()
     after = server.counters()
     used = after.connections - before.connections - 1
     if used != 1:
-        raise NginxError(f"two keep-alive POSTs used {used} connections, expected 1")
+        raise NginxError(f"{len(probes)} keep-alive POSTs used {used} connections, expected 1")
 
 
 @contextlib.contextmanager
