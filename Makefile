@@ -9,26 +9,34 @@ BENCH_STAMP := $(BENCH_VENV)/.installed
 BENCH_ARGS  ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint types unit coverage clean bench reliability soak
+# The version matrix (noxfile.py) finds interpreters on PATH: add pyenv's, when present.
+PYENV_BINS := $(wildcard $(HOME)/.pyenv/versions/*/bin)
+EMPTY :=
+SPACE := $(EMPTY) $(EMPTY)
+MATRIX_PATH := $(subst $(SPACE),:,$(PYENV_BINS))$(if $(PYENV_BINS),:)$(PATH)
+# `make test` also runs the matrix and dist-check in CI (CI=true) or when MATRIX=1.
+FULL := $(if $(filter true 1,$(CI)),1,$(MATRIX))
+
+.PHONY: help install run test lint types unit coverage clean bench reliability soak dist dist-check matrix
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,aiohttp,testing]'
+	$(BIN)/python -m pip install --quiet -e '.[aiohttp,testing]' --group dev
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install the package with its dev and aiohttp extras
+install: $(STAMP) ## create .venv: the package (editable) with its aiohttp and testing extras, and the dev group
 
 run: $(STAMP) ## start the local emulator (`personalize-lite serve`, SigV4 checked) and play a job lifecycle: create, list, wait, describe
 	env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
 		$(BIN)/python -m personalize_lite.testing.demo
 
 lint: $(STAMP) ## ruff lint and format check
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools noxfile.py
+	$(BIN)/ruff format --check src tests bench tools noxfile.py
 
 types: $(STAMP) ## mypy --strict
 	$(BIN)/mypy
@@ -39,7 +47,17 @@ unit: $(STAMP) ## pytest, warnings as errors, with coverage
 	$(BIN)/coverage run -m pytest -W error
 	$(BIN)/coverage report --skip-covered
 
-test: lint types unit ## everything CI runs: lint, types, tests
+test: lint types unit $(if $(FULL),matrix dist-check) ## everything CI runs: lint, types, tests; with CI=true or MATRIX=1 also matrix and dist-check
+
+matrix: $(STAMP) ## the suite from the unpacked sdist on every Python 3.10-3.13 found, and at the dependency floors (nox)
+	PATH="$(MATRIX_PATH)" $(BIN)/nox --non-interactive
+
+dist: $(STAMP) ## build the sdist and the wheel into dist/
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
+dist-check: dist ## twine check, the wheel's and sdist's contents, the wheel alone in a fresh venv (serve + describe)
+	$(BIN)/python tools/dist_check.py dist
 
 RELIABILITY_TESTS := tests/test_faults.py tests/test_fuzz.py tests/test_secrets.py tests/test_soak.py
 
@@ -50,7 +68,7 @@ soak: $(STAMP) ## the long soak (~20,000 calls per client, figures printed); see
 	PL_SOAK=long $(BIN)/python -m pytest -W error -s tests/test_soak.py
 
 clean: ## remove the virtual environment and caches
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage .nox dist
 
 # One pip run, so that boto3 resolves to the botocore that aiobotocore pins.
 $(BENCH_STAMP): pyproject.toml bench/requirements.txt

@@ -9,16 +9,18 @@ What the ratio covers: httpx itself (1.0), botocore's signer (``botocore.auth`` 
 botocore's compat layer, urllib3 and email), attrs, cattrs, and our own modules. Measured
 here at 2.0-2.25; the budget leaves room for noise, not for a new heavy import
 (importing aiohttp at start-up, for one, takes it past 3). Which modules a sync program
-must never load (asyncio, aiohttp, trio, subprocess, our async driver) is checked exactly
-in ``test_sync_client.py``.
+must never load (asyncio, aiohttp, trio, our async driver) and must never import itself
+(subprocess) is checked exactly below, in a fresh interpreter.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 #: Fail above this many ``import httpx`` of start-up time.
 BUDGET = 2.6
@@ -86,3 +88,63 @@ def test_neither_importing_nor_calling_imports_opentelemetry() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
     )
     assert out.stdout.strip() == "ok", out.stderr
+
+
+#: Loaded by nothing on the sync path (what the async client, and only it, may bring in).
+ASYNC_ONLY = ("aiohttp", "httpx_aiohttp", "trio", "asyncio")
+#: Never imported by our code on the sync path (credential_process only). A dependency
+#: may load it: on Python 3.10 attrs imports platform, which imports subprocess.
+OURS_NEVER = (*ASYNC_ONLY, "subprocess")
+#: Our modules that load only when the async client or the credential chain needs them.
+DEFERRED = (
+    "_async_client",
+    *(
+        f"credentials.{name}"
+        for name in ("_assume_role", "_sts", "_sso", "_process", "_container", "_imds")
+    ),
+)
+
+_SYNC_PATH_SCRIPT = """
+import builtins, json, sys
+ours_never, async_only, deferred = {ours_never!r}, {async_only!r}, {deferred!r}
+by_us = []
+real_import = builtins.__import__
+def watch(name, globals=None, locals=None, fromlist=(), level=0):
+    importer = ((globals or {{}}).get("__name__") or "").split(".")[0]
+    if level == 0 and name.split(".")[0] in ours_never and importer == "personalize_lite":
+        by_us.append(f"{{globals['__name__']}} imports {{name}}")
+    return real_import(name, globals, locals, fromlist, level)
+builtins.__import__ = watch
+import httpx
+from personalize_lite import PersonalizeClient
+def answer(request):
+    return httpx.Response(200, json={{"batchInferenceJob": {{"status": "ACTIVE"}}}})
+with PersonalizeClient(region="us-east-1", env={{"AWS_CONFIG_FILE": {config!r},
+        "AWS_SHARED_CREDENTIALS_FILE": {shared!r},
+        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x"}},
+        http_client=httpx.Client(transport=httpx.MockTransport(answer))) as client:
+    assert client.describe_batch_inference_job({arn!r}).status == "ACTIVE"
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in async_only)
+loaded += [m for m in deferred if "personalize_lite." + m in sys.modules]
+print(json.dumps({{"by_us": by_us, "loaded": loaded}}))
+"""
+
+
+def test_the_sync_path_imports_no_async_transport(tmp_path: Path) -> None:
+    """aiohttp, asyncio and our async driver cost start-up time and memory: only the
+    async client may load them. subprocess is for credential_process only: our code never
+    imports it on the sync path (on any Python; a dependency may, see OURS_NEVER), and the
+    credential providers past the environment load only when the chain reaches them."""
+    script = _SYNC_PATH_SCRIPT.format(
+        ours_never=OURS_NEVER,
+        async_only=ASYNC_ONLY,
+        deferred=DEFERRED,
+        config=str(tmp_path / "c"),
+        shared=str(tmp_path / "s"),
+        arn="arn:aws:personalize:us-east-1:123456789012:batch-inference-job/job",
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    seen = json.loads(out.stdout)
+    assert seen == {"by_us": [], "loaded": []}, out.stderr

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+import personalize_lite
 from personalize_lite import (
     AsyncPersonalizeClient,
     Credentials,
@@ -52,10 +53,25 @@ def body_for(arn: str) -> bytes:
 # ------------------------------------------------------------------ bundled fixtures
 
 
-def test_default_fixtures_in_a_checkout_is_the_repository_directory() -> None:
-    # An editable install has no personalize_lite/fixtures: the repository's directory.
-    assert default_fixtures() == FIXTURES_DIR
+#: Where the package under test was imported from: this checkout's src/ (an editable
+#: install), or an installed wheel (the version matrix runs the suite that way).
+PACKAGE_DIR = Path(personalize_lite.__file__).resolve().parent
+EDITABLE = PACKAGE_DIR.is_relative_to(SRC_DIR.resolve())
+
+
+def _cassettes(directory: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(directory)): path.read_bytes() for path in directory.rglob("*.json")
+    }
+
+
+def test_default_fixtures_are_the_checkouts_cassettes_wherever_installed() -> None:
+    # An editable install has no personalize_lite/fixtures: the repository's directory;
+    # an installed wheel: its own copy, which must hold the same files.
+    expected = FIXTURES_DIR if EDITABLE else PACKAGE_DIR / "fixtures"
+    assert default_fixtures() == expected
     assert (default_fixtures() / "active-full.json").is_file()
+    assert _cassettes(default_fixtures()) == _cassettes(FIXTURES_DIR)
 
 
 def test_default_fixtures_prefers_the_copy_inside_an_installed_wheel(
@@ -72,9 +88,12 @@ def test_default_fixtures_prefers_the_copy_inside_an_installed_wheel(
     monkeypatch.setattr(importlib.resources, "files", files)
     assert default_fixtures() == packaged / "fixtures"
     assert asked == ["personalize_lite"]
-    # A package directory without fixtures/ (an editable install) falls back to the checkout.
+    # A package directory without fixtures/ (an editable install) falls back to the
+    # fixtures/ beside src/: this checkout's when the package is imported from it.
     (packaged / "fixtures").rmdir()
-    assert default_fixtures() == FIXTURES_DIR
+    assert default_fixtures() == PACKAGE_DIR.parents[1] / "fixtures"
+    if EDITABLE:
+        assert default_fixtures() == FIXTURES_DIR
 
 
 def test_example_credentials_are_the_documented_pair_read_from_bundled_data() -> None:

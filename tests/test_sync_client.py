@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -801,31 +799,3 @@ def test_explicit_retry_config_beats_the_environment(aws_env: dict[str, str]) ->
         ):
             client.describe_batch_inference_job(arn("job"))
     assert route.call_count == 1
-
-
-def test_the_sync_path_imports_no_async_transport(tmp_path: Path) -> None:
-    """aiohttp, asyncio and our async driver cost start-up time and memory: only the
-    async client may load them. subprocess is for credential_process only, and the
-    credential providers past the environment load only when the chain reaches them."""
-    script = f"""
-import sys, httpx
-from personalize_lite import PersonalizeClient
-def answer(request):
-    return httpx.Response(200, json={{"batchInferenceJob": {{"status": "ACTIVE"}}}})
-with PersonalizeClient(region="us-east-1", env={{"AWS_CONFIG_FILE": {str(tmp_path / "c")!r},
-        "AWS_SHARED_CREDENTIALS_FILE": {str(tmp_path / "s")!r},
-        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x"}},
-        http_client=httpx.Client(transport=httpx.MockTransport(answer))) as client:
-    assert client.describe_batch_inference_job({arn("job")!r}).status == "ACTIVE"
-heavy = ("aiohttp", "httpx_aiohttp", "trio", "asyncio", "subprocess")
-loaded = sorted(m for m in sys.modules if m.split(".")[0] in heavy)
-deferred = ("_async_client",) + tuple(
-    "credentials." + m for m in ("_assume_role", "_sts", "_sso", "_process", "_container", "_imds")
-)
-loaded += [m for m in deferred if "personalize_lite." + m in sys.modules]
-print(loaded)
-"""
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
-    )
-    assert out.stdout.strip() == "[]", out.stdout + out.stderr

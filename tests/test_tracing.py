@@ -567,11 +567,11 @@ def test_signed_request_matches_botocore_byte_for_byte_with_the_trace_header() -
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials as BotoCredentials
     from botocore.handlers import add_recursion_detection_header
-    from personalize_lite.credentials import CredentialCache
 
     from personalize_lite._call import ClockSkew, _sign
     from personalize_lite._endpoints import resolve_endpoint
     from personalize_lite._retry import RetryConfig as Retry
+    from personalize_lite.credentials import CredentialCache
 
     when = datetime(2026, 12, 4, 6, 0, 0, tzinfo=timezone.utc)
     lambda_env = {"AWS_LAMBDA_FUNCTION_NAME": "fn", "_X_AMZN_TRACE_ID": TRACE + " |ü"}
