@@ -21,6 +21,7 @@ attaches on start and detaches on :meth:`Scope.end`, which every plan calls in a
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any, Final
 
@@ -67,14 +68,14 @@ class Scope:
     def activate(self) -> object:
         """Make the span current (a listing's parent, for one page); the token is for
         :meth:`deactivate`, in the same thread or task."""
-        from opentelemetry import context
+        context: Any = importlib.import_module("opentelemetry.context")
 
         return context.attach(self._trace.set_span_in_context(self._span))
 
     def deactivate(self, token: object) -> None:
-        from opentelemetry import context
+        context: Any = importlib.import_module("opentelemetry.context")
 
-        context.detach(token)  # type: ignore[arg-type]
+        context.detach(token)
 
     def attempt(self, record: Attempt, max_attempts: int) -> None:
         """One attempt of the call: an ``attempt`` event, and the last attempt's status
@@ -111,7 +112,7 @@ class Scope:
         if self._ended:
             return
         self._ended = True
-        from opentelemetry import context
+        context: Any = importlib.import_module("opentelemetry.context")
 
         try:
             if error is not None:
@@ -121,7 +122,7 @@ class Scope:
                 self._span.record_exception(error)
         finally:
             if self._token is not None:
-                context.detach(self._token)  # type: ignore[arg-type]
+                context.detach(self._token)
             self._span.end()
 
 
