@@ -32,8 +32,7 @@ from personalize_lite import (
     RetryConfig,
     _deadline,
 )
-from personalize_lite._deadline import bounded, is_bounded
-from personalize_lite._deadline_backend import DeadlineBackend
+from personalize_lite._deadline_backend import DeadlineBackend, bounded, is_bounded
 from personalize_lite._proxies import ProxyRouter
 from personalize_lite._steps import HttpRequest, Send
 from personalize_lite._transport import DEFAULT_MAX_RESPONSE_BYTES, Exchange, attempt_seconds

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import httpcore
+import httpx
 
 from ._deadline import clamp, expire
 
-__all__ = ["DeadlineBackend"]
+__all__ = ["DeadlineBackend", "bounded", "is_bounded"]
+
+T = TypeVar("T", bound=httpx.BaseTransport)
 
 
 class _DeadlineStream(httpcore.NetworkStream):
@@ -102,3 +105,35 @@ class DeadlineBackend(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:
         self.backend.sleep(seconds)
+
+
+def bounded(transport: T) -> T:
+    """``transport`` with its connection pool's network backend wrapped in a
+    ``DeadlineBackend`` (``_deadline_backend.py``). Any other transport, or one whose
+    pool is not the httpcore pool this was written against, is returned as it is (then
+    only the between-chunks check bounds an attempt).
+
+    httpx.HTTPTransport takes no ``network_backend``: it builds its httpcore pool
+    (``ConnectionPool``, or ``HTTPProxy``/``SOCKSProxy``, both subclasses) itself, keeping
+    it in ``_pool``, and each pool hands its ``_network_backend`` to every connection it
+    opens. Wrapping that attribute, before any connection exists, keeps every other
+    setting exactly as httpx built it (TLS, limits, proxy headers) instead of rebuilding
+    the pool here. Both names are private (read against httpx 0.29.0 and httpcore
+    1.0.9): if a version renames them, the transport is left as it is and
+    ``test_reply_bounds.py`` (our transports are bounded) fails.
+    """
+    pool = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if (
+        isinstance(pool, httpcore.ConnectionPool)
+        and isinstance(backend, httpcore.NetworkBackend)
+        and not isinstance(backend, DeadlineBackend)
+    ):
+        pool._network_backend = DeadlineBackend(backend)
+    return transport
+
+
+def is_bounded(transport: object) -> bool:
+    """Whether ``transport`` is an httpx.HTTPTransport that :func:`bounded` wrapped."""
+    pool = getattr(transport, "_pool", None)
+    return isinstance(getattr(pool, "_network_backend", None), DeadlineBackend)

@@ -10,8 +10,10 @@ from typing import Any, TypeAlias, TypeVar, cast
 
 import httpx
 
-from . import _deadline
 from ._call import Paginator, create, describe, wait
+from ._deadline import begin as begin_deadline
+from ._deadline import end as end_deadline
+from ._deadline import passed as deadline_passed
 from ._errors import PersonalizeError
 from ._models import (
     BatchInferenceJob,
@@ -33,6 +35,15 @@ from ._transport import (
 )
 
 __all__ = ["PersonalizeClient"]
+
+
+def _bounded(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
+    """``transport`` with every socket operation ending by the attempt deadline; httpcore
+    (and what it loads) is imported only here, when a client builds its transport."""
+    from ._deadline_backend import bounded
+
+    return bounded(transport)
+
 
 T = TypeVar("T")
 
@@ -83,7 +94,7 @@ class PersonalizeClient(BaseClient[httpx.Client]):
 
             def make(proxy: httpx.Proxy | None) -> httpx.BaseTransport:
                 # Every socket operation ends by the attempt deadline (_deadline.py).
-                return _deadline.bounded(
+                return _bounded(
                     httpx.HTTPTransport(verify=ssl_context, limits=POOL_LIMITS, proxy=proxy)
                 )
 
@@ -106,7 +117,7 @@ class PersonalizeClient(BaseClient[httpx.Client]):
                 self._direct_client = httpx.Client(
                     follow_redirects=False,
                     timeout=self._timeout,
-                    transport=transport or _deadline.bounded(httpx.HTTPTransport()),
+                    transport=transport or _bounded(httpx.HTTPTransport()),
                     trust_env=False,
                 )
             return self._direct_client
@@ -189,7 +200,7 @@ class PersonalizeClient(BaseClient[httpx.Client]):
         assert self._client is not None
         client = self._direct() if step.direct else self._client
         exchange = self._exchange(client, step)
-        previous = _deadline.begin(exchange.seconds)
+        previous = begin_deadline(exchange.seconds)
         late = False
         try:
             response = client.send(exchange.request, stream=True, follow_redirects=False)
@@ -203,11 +214,11 @@ class PersonalizeClient(BaseClient[httpx.Client]):
                 chunks.close()
                 response.close()
         except httpx.TimeoutException:
-            if not _deadline.passed():
+            if not deadline_passed():
                 raise  # a phase timeout: mapped by _run
             late = True
         finally:
-            _deadline.end(previous)
+            end_deadline(previous)
         if late:  # raised here, outside the handler: nothing (no request) on its chain
             raise exchange.timed_out()
         return exchange.finish()
