@@ -1,7 +1,7 @@
 """Import time of personalize_lite: this checkout against another tree's src/, interleaved.
 
-    git archive 0f0a469 src | tar -x -C /tmp/base
-    .venv/bin/python docs/_pending/layout_import_time.py 25 /tmp/base/src
+    BASE=$(mktemp -d) && git archive 0f0a469 src | tar -x -C "$BASE"
+    .venv/bin/python bench/layout_import_time.py 25 "$BASE/src"
 
 Each variant runs in a fresh interpreter; the variants alternate; each figure is the
 minimum over the rounds minus ``python -c pass`` (as tests/test_import_budget.py does).
@@ -25,7 +25,9 @@ for _ in range(rounds):
     for name, (code, path) in variants.items():
         env = dict(base_env, PYTHONPATH=path) if path else base_env
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
+        subprocess.run(  # noqa: S603 - our interpreter, fixed code
+            [sys.executable, "-c", code], env=env, check=True, timeout=60
+        )
         best[name] = min(best[name], time.perf_counter() - started)
 start_up = best["pass"]
 httpx_cost = best["httpx"] - start_up
