@@ -1,4 +1,4 @@
-"""What proxy routing costs (docs/_pending/proxy.md): the rule per URL, the router's cached
+"""What proxy routing costs (docs/reliability.md): the rule per URL, the router's cached
 lookup, and whole sync calls against a loopback endpoint with and without HTTP_PROXY set
 (with it, the router is in place and sends the loopback request directly).
 

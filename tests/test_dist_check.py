@@ -93,7 +93,7 @@ def test_the_intended_sdist_passes() -> None:
         ".ci/run",
         "Makefile",
         "RELIABILITY.md",
-        "docs/_pending/packaging.md",
+        "docs/usage.md",
         "tests/__pycache__/conftest.cpython-311.pyc",
         "tests/.hypothesis/examples/x",
         ".venv/bin/python",

@@ -1029,7 +1029,7 @@ async def test_far_date_on_a_200_is_ignored(
 # --------------------------------------------------------------------------- bounded replies
 # Issue 11 §3 and 14.2: a reply larger than max_response_bytes (16 MiB by default), an
 # endless body, a gzip bomb and a body dripping past the attempt deadline all end, typed,
-# in bounded time and memory. Figures are printed ("FIGURE ...") for docs/_pending.
+# in bounded time and memory. Figures are printed ("FIGURE ...") for docs/reliability.md.
 
 _LIMIT = 16 * _MIB
 #: Peak traced allocation growth allowed during one call (the cap is 16 MiB).

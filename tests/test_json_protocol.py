@@ -18,7 +18,7 @@ Deliberate differences from botocore, asserted here as *our* (Smithy) behaviour:
 * the error code keeps what follows the *first* ``#`` (Smithy); botocore the last.
 * a null in a dense map drops the key (botocore keeps ``None``); doubles take Smithy's
   ``"NaN"``/``"Infinity"``/``"-Infinity"`` (botocore hands the string on). The full
-  table is in docs/_pending/decode.md.
+  table is in docs/botocore-differences.md.
 """
 
 from __future__ import annotations
