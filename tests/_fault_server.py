@@ -35,7 +35,7 @@ import select
 import socket
 import struct
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Final
@@ -387,3 +387,18 @@ class FaultServer:
             chunk = self._recv(conn)
             if not chunk:
                 return
+
+
+def started_servers() -> Iterator[Callable[..., FaultServer]]:
+    """The body of the tests' ``serve`` fixture: ``serve(action, ...)`` starts a
+    FaultServer with that script; every one started is closed when the test ends."""
+    servers: list[FaultServer] = []
+
+    def start(*script: Action) -> FaultServer:
+        server = FaultServer(script)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()

@@ -30,7 +30,7 @@ from personalize_lite import (
 )
 from personalize_lite._call import outcome_unknown
 from personalize_lite._errors import Attempt
-from tests._fault_server import Action, FaultServer, Reply, Reset, Silent
+from tests._fault_server import Action, FaultServer, Reply, Reset, Silent, started_servers
 from tests._lifecycle import (
     DRIVERS,
     HANG,
@@ -93,16 +93,7 @@ def anyio_backend(driver: str) -> str:
 
 @pytest.fixture
 def serve() -> Iterator[Callable[..., FaultServer]]:
-    servers: list[FaultServer] = []
-
-    def start(*script: Action) -> FaultServer:
-        server = FaultServer(script)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.close()
+    yield from started_servers()
 
 
 async def create(driver: str, env: dict[str, str], url: str, **kwargs: Any) -> str:

@@ -78,7 +78,6 @@ from personalize_lite._steps import Plan
 from personalize_lite.credentials._container import ContainerProvider
 from tests._drive import async_runner, sync_runner
 from tests._fault_server import (
-    Action,
     Drip,
     DripHead,
     Endless,
@@ -88,6 +87,7 @@ from tests._fault_server import (
     Reset,
     Seen,
     Silent,
+    started_servers,
 )
 from tests._metadata_server import make_ctx
 
@@ -162,16 +162,7 @@ def anyio_backend(driver: str) -> str:
 @pytest.fixture
 def serve() -> Iterator[Callable[..., FaultServer]]:
     """``serve(action, ...)``: a started FaultServer with that script, closed after the test."""
-    servers: list[FaultServer] = []
-
-    def start(*script: Action) -> FaultServer:
-        server = FaultServer(script)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.close()
+    yield from started_servers()
 
 
 @dataclass

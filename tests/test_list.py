@@ -26,7 +26,7 @@ from personalize_lite import (
     ResponseParseError,
 )
 from personalize_lite._pages import AsyncJobSummaries, JobSummaries
-from tests._fault_server import Action, FaultServer, Reply, Silent
+from tests._fault_server import FaultServer, Reply, Silent, started_servers
 from tests._lifecycle import (
     ACCOUNT,
     DRIVERS,
@@ -81,16 +81,7 @@ def anyio_backend(driver: str) -> str:
 
 @pytest.fixture
 def serve() -> Iterator[Callable[..., FaultServer]]:
-    servers: list[FaultServer] = []
-
-    def start(*script: Action) -> FaultServer:
-        server = FaultServer(script)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.close()
+    yield from started_servers()
 
 
 class Lister:
