@@ -138,9 +138,10 @@ print(json.dumps({{"by_us": by_us, "loaded": loaded}}))
 def test_the_sync_path_imports_no_async_transport(tmp_path: Path) -> None:
     """aiohttp, asyncio and our async driver cost start-up time and memory: only the
     async client may load them (beyond what ``import httpx`` itself loads: httpx < 0.28
-    brings httpcore, which imports trio when installed). subprocess is for credential_process only: our code never
-    imports it on the sync path (on any Python; a dependency may, see OURS_NEVER), and the
-    credential providers past the environment load only when the chain reaches them."""
+    brings httpcore, which imports trio when installed). subprocess is for
+    credential_process only: our code never imports it on the sync path (on any Python;
+    a dependency may, see OURS_NEVER), and the credential providers past the environment
+    load only when the chain reaches them."""
     script = _SYNC_PATH_SCRIPT.format(
         ours_never=OURS_NEVER,
         async_only=ASYNC_ONLY,
