@@ -2,7 +2,7 @@
 
 Every session builds the sdist and the wheel from this checkout, unpacks the sdist into a
 fresh temporary directory (no sibling folders: it proves a bare clone and the sdist at
-once), installs the wheel (not editable) with the ``aiohttp`` and ``testing`` extras and
+once), installs the wheel (not editable) with the ``aiohttp``, ``otel`` and ``testing`` extras and
 the ``test`` dependency group, and runs the whole suite from the unpacked tree, warnings
 as errors, without coverage.
 
@@ -34,7 +34,7 @@ LOWEST_CONSTRAINTS = ROOT / "tools" / "lowest-constraints.txt"
 _VERSIONS = (
     "import sys, importlib.metadata as m; print(sys.version.split()[0], *(f'{d}=={m.version(d)}' "
     "for d in ('personalize-lite', 'httpx', 'httpx-aiohttp', 'attrs', 'cattrs', 'anyio', "
-    "'botocore', 'respx')))"
+    "'botocore', 'respx', 'opentelemetry-api')))"
 )
 
 nox.options.sessions = ["tests", "lowest"]
@@ -68,7 +68,7 @@ def _suite(session: nox.Session, constraints: list[str]) -> None:
         tree = _unpack(sdist, workdir / "src")
         session.install(
             *constraints,
-            f"{wheel}[aiohttp,testing]",
+            f"{wheel}[aiohttp,otel,testing]",
             *nox.project.dependency_groups(PYPROJECT, "test"),
         )
         session.run("python", "-c", _VERSIONS)

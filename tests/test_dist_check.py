@@ -41,6 +41,7 @@ GOOD_SDIST = [
     "LICENSE",
     "noxfile.py",
     "tools/dist_check.py",
+    "tools/lowest-constraints.txt",
     "src/personalize_lite/__init__.py",
     "src/personalize_lite/py.typed",
     "fixtures/credentials/example.json",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import warnings
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -16,7 +17,6 @@ import anyio
 import httpx
 import pytest
 from opentelemetry import trace
-from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -32,6 +32,12 @@ from personalize_lite import (
     ThrottlingException,
 )
 from personalize_lite._call import lambda_trace_id
+
+with warnings.catch_warnings():
+    # opentelemetry-instrumentation 0.41b0 (the lowest session's pin, paired with the
+    # opentelemetry-api 1.20 floor) imports pkg_resources, which warns on import.
+    warnings.filterwarnings("ignore", "pkg_resources is deprecated", DeprecationWarning)
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
 pytestmark = pytest.mark.anyio
 
