@@ -20,7 +20,9 @@ import anyio.to_thread
 import httpx
 
 from ._call import Paginator, create, describe, wait
+from ._client_base import BaseClient
 from ._errors import PersonalizeError
+from ._httpx import POOL_LIMITS, tls_verify
 from ._models import (
     BatchInferenceJob,
     BatchInferenceJobConfig,
@@ -31,15 +33,8 @@ from ._models import (
 )
 from ._pages import AsyncJobSummaries
 from ._proxies import AsyncProxyRouter, ProxyRoutes, aiohttp_forward_auth, direct_transport
-from ._steps import Blocking, Callback, Exclusive, HttpResponse, Plan, Send
-from ._transport import (
-    POOL_LIMITS,
-    TRANSPORT_EXCEPTIONS,
-    BaseClient,
-    map_transport_error,
-    resume,
-    tls_verify,
-)
+from ._steps import Blocking, Callback, Exclusive, HttpResponse, Plan, Send, resume
+from ._transport_errors import TRANSPORT_EXCEPTIONS, map_transport_error
 
 __all__ = ["AsyncPersonalizeClient"]
 

@@ -42,6 +42,7 @@ __all__ = [
     "Send",
     "Sleep",
     "Step",
+    "resume",
     "send_with_retries",
 ]
 
@@ -172,3 +173,10 @@ def send_with_retries(
             return response
     assert outcome is not None, "attempts must be >= 1"
     return outcome
+
+
+def resume(plan: Plan[T], value: Any, error: BaseException | None) -> Step:
+    """Feed the last outcome to ``plan``; the next step, or ``StopIteration`` with the result."""
+    if error is not None:
+        return plan.throw(error)
+    return plan.send(value)

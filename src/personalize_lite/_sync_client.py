@@ -11,10 +11,12 @@ from typing import Any, TypeAlias, TypeVar, cast
 import httpx
 
 from ._call import Paginator, create, describe, wait
+from ._client_base import BaseClient
 from ._deadline import begin as begin_deadline
 from ._deadline import end as end_deadline
 from ._deadline import passed as deadline_passed
 from ._errors import PersonalizeError
+from ._httpx import POOL_LIMITS, tls_verify
 from ._models import (
     BatchInferenceJob,
     BatchInferenceJobConfig,
@@ -24,15 +26,8 @@ from ._models import (
 )
 from ._pages import JobSummaries
 from ._proxies import ProxyRouter, ProxyRoutes, direct_transport
-from ._steps import Blocking, Callback, Exclusive, HttpResponse, Plan, Send
-from ._transport import (
-    POOL_LIMITS,
-    TRANSPORT_EXCEPTIONS,
-    BaseClient,
-    map_transport_error,
-    resume,
-    tls_verify,
-)
+from ._steps import Blocking, Callback, Exclusive, HttpResponse, Plan, Send, resume
+from ._transport_errors import TRANSPORT_EXCEPTIONS, map_transport_error
 
 __all__ = ["PersonalizeClient"]
 
