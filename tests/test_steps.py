@@ -12,6 +12,7 @@ from personalize_lite._steps import (
     Plan,
     Send,
     Sleep,
+    assert_never,
     resume,
     send_with_retries,
 )
@@ -100,3 +101,8 @@ def test_resume_lets_an_error_the_plan_does_not_handle_out() -> None:
     assert isinstance(resume(plan, None, None), Send)
     with pytest.raises(KeyError):
         resume(plan, None, KeyError("not a transport error"))
+
+
+def test_assert_never_names_the_step_it_does_not_know() -> None:
+    with pytest.raises(AssertionError, match=r"a step of no known kind: 'sideways'"):
+        assert_never("sideways")  # type: ignore[arg-type]

@@ -33,7 +33,17 @@ from ._models import (
 )
 from ._pages import AsyncJobSummaries
 from ._proxies import AsyncProxyRouter, ProxyRoutes, aiohttp_forward_auth, direct_transport
-from ._steps import Blocking, Callback, Exclusive, HttpResponse, Plan, Send, resume
+from ._steps import (
+    Blocking,
+    Callback,
+    Exclusive,
+    HttpResponse,
+    Plan,
+    Send,
+    Sleep,
+    assert_never,
+    resume,
+)
 from ._transport_errors import TRANSPORT_EXCEPTIONS, map_transport_error
 
 __all__ = ["AsyncPersonalizeClient"]
@@ -211,8 +221,10 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
                                 value = await self._run(step.plan)
                             except Exception as exc:  # noqa: BLE001 - handed to the plan, which decides
                                 error = exc
-                else:
+                elif isinstance(step, Sleep):
                     await self._sleep(step.seconds)
+                else:
+                    assert_never(step)
         finally:
             plan.close()  # a cancelled or failed run leaves no suspended plan behind
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import threading
 import time
 from collections.abc import Callable, Generator, Mapping
@@ -15,7 +16,7 @@ from ._client_base import BaseClient
 from ._deadline import begin as begin_deadline
 from ._deadline import end as end_deadline
 from ._deadline import passed as deadline_passed
-from ._errors import PersonalizeError
+from ._errors import ParamValidationError, PersonalizeError
 from ._httpx import POOL_LIMITS, tls_verify
 from ._models import (
     BatchInferenceJob,
@@ -26,7 +27,17 @@ from ._models import (
 )
 from ._pages import JobSummaries
 from ._proxies import ProxyRouter, ProxyRoutes, direct_transport
-from ._steps import Blocking, Callback, Exclusive, HttpResponse, Plan, Send, resume
+from ._steps import (
+    Blocking,
+    Callback,
+    Exclusive,
+    HttpResponse,
+    Plan,
+    Send,
+    Sleep,
+    assert_never,
+    resume,
+)
 from ._transport_errors import TRANSPORT_EXCEPTIONS, map_transport_error
 
 __all__ = ["PersonalizeClient"]
@@ -41,6 +52,18 @@ def _bounded(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
 
 
 T = TypeVar("T")
+
+
+def _not_awaited(awaitable: object) -> ParamValidationError:
+    """The error for a callback (``on_update``) that returned an awaitable: this client
+    cannot await it. A coroutine is closed, so it is not left to warn unawaited."""
+    if inspect.iscoroutine(awaitable):
+        awaitable.close()
+    return ParamValidationError(
+        "on_update returned an awaitable, which PersonalizeClient cannot await: pass a "
+        "plain callable, or use AsyncPersonalizeClient"
+    )
+
 
 #: What ``list_batch_inference_jobs`` returns (the same name in both clients, so their
 #: signatures compare equal): an Iterator with close() here, an AsyncIterator with aclose()
@@ -169,6 +192,8 @@ class PersonalizeClient(BaseClient[httpx.Client]):
                         error = exc
                 elif isinstance(step, Callback):
                     value = step.fn(step.arg)
+                    if inspect.isawaitable(value):
+                        value, error = None, _not_awaited(value)
                 elif isinstance(step, Exclusive):
                     lock = step.lock.thread_lock
                     if not lock.acquire(blocking=step.wait):
@@ -181,8 +206,10 @@ class PersonalizeClient(BaseClient[httpx.Client]):
                             error = exc
                         finally:
                             lock.release()
-                else:
+                elif isinstance(step, Sleep):
                     self._sleep(step.seconds)
+                else:
+                    assert_never(step)
         finally:
             plan.close()  # a cancelled or failed run leaves no suspended plan behind
 
