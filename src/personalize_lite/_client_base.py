@@ -8,10 +8,11 @@ from __future__ import annotations
 import os
 import platform
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import httpx
 
@@ -19,11 +20,12 @@ from ._call import CallContext, ClientOptions, configure
 from ._checks import positive_seconds
 from ._errors import ConfigurationError, ParamValidationError
 from ._httpx import DEFAULT_MAX_RESPONSE_BYTES, Exchange
+from ._proxies import direct_transport
 from ._retry import RetryConfig
 from ._steps import Plan, Send
 from ._version import __version__
 
-__all__ = ["BaseClient", "invocation_id", "user_agent", "utc_now"]
+__all__ = ["BaseClient", "invocation_id", "keyword_arguments", "user_agent", "utc_now"]
 
 _USER_AGENT: str | None = None
 
@@ -52,6 +54,13 @@ def invocation_id() -> str:
     h = os.urandom(16).hex()
     variant = "89ab"[int(h[16], 16) & 3]
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
+
+
+def keyword_arguments(frame: Mapping[str, Any]) -> dict[str, Any]:
+    """A public method's arguments for its plan, from ``locals()`` taken before any
+    other name is bound: every parameter but ``self``. The signature alone (the same on
+    both clients) says what the plan receives; no list of the keywords is written again."""
+    return {name: value for name, value in frame.items() if name != "self"}
 
 
 def _as_timeout(timeout: object) -> httpx.Timeout:
@@ -84,12 +93,15 @@ H = TypeVar("H", httpx.Client, httpx.AsyncClient)
 class BaseClient(Generic[H]):
     """The keywords, validation and state both clients share. No I/O happens here.
 
-    Subclasses name their httpx client type and default sleep; they add only the
-    driver (``_run``) and their sync or async public methods.
+    Subclasses name their httpx client type, default sleep and the transport of a
+    private direct client; they add only the driver (``_run``, ``_send``), the making of
+    their own HTTP client, and their sync or async public methods.
     """
 
     _http_client_type: ClassVar[type[httpx.Client] | type[httpx.AsyncClient]]
     _default_sleep: ClassVar[staticmethod[[float], Any]]
+    #: The transport of the private direct client (see :meth:`_direct`).
+    _direct_transport: ClassVar[staticmethod[[], Any]]
 
     def __init__(
         self,
@@ -147,6 +159,10 @@ class BaseClient(Generic[H]):
         self._trace_env: Mapping[str, str] = os.environ if env is None else self._env
         self._owns_client = http_client is None
         self._client: H | None = http_client
+        # Credential endpoints' requests (Send.direct) go over _direct(), never a proxy.
+        self._direct_client: H | None = None
+        self._direct_owned = False
+        self._direct_lock = threading.Lock()
         self._context: CallContext | None = None
         self._setup()
 
@@ -157,6 +173,46 @@ class BaseClient(Generic[H]):
     def endpoint_url(self) -> str:
         """The resolved endpoint, e.g. ``https://personalize.us-east-1.amazonaws.com``."""
         return self._ready().endpoint.url
+
+    def _new_http_client(self, transport: Any) -> H:
+        """An HTTP client of ours over ``transport``: no redirects, our timeout, and
+        proxies by our rule (``_proxies.py``), never by httpx's ``trust_env``. The pool's
+        limits are the transport's (httpx uses a client's ``limits`` only for the
+        transports it makes itself)."""
+        return cast(
+            H,
+            self._http_client_type(
+                follow_redirects=False,
+                timeout=self._timeout,
+                transport=transport,
+                trust_env=False,
+            ),
+        )
+
+    def _direct(self) -> H:
+        """The client for credential endpoints: our client's (or your ``http_client``'s)
+        transport without its proxies, else a private direct client (``_proxies.py``).
+        The lock makes one for concurrent threads (the sync client); the async client
+        never awaits in between, so tasks of one loop do not race."""
+        with self._direct_lock:
+            if self._direct_client is None:
+                assert self._client is not None
+                transport = direct_transport(self._client)
+                self._direct_owned = transport is None
+                self._direct_client = self._new_http_client(
+                    transport or type(self)._direct_transport()
+                )
+            return self._direct_client
+
+    def _owned_clients(self) -> list[H]:
+        """The HTTP clients this client made, for the driver to close: the direct one
+        first, then ours (never your ``http_client``)."""
+        owned: list[H] = []
+        if self._direct_owned and self._direct_client is not None:
+            owned.append(self._direct_client)
+        if self._owns_client and self._client is not None:
+            owned.append(self._client)
+        return owned
 
     def _exchange(self, client: H, step: Send) -> Exchange:
         """The shared half of a driver's Send: the request, the cap, the deadline."""

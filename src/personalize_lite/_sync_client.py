@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import threading
 import time
 from collections.abc import Callable, Generator, Mapping
 from types import TracebackType
@@ -12,7 +11,7 @@ from typing import Any, TypeAlias, TypeVar, cast
 import httpx
 
 from ._call import Paginator, create, describe, wait
-from ._client_base import BaseClient
+from ._client_base import BaseClient, keyword_arguments
 from ._deadline import begin as begin_deadline
 from ._deadline import end as end_deadline
 from ._deadline import passed as deadline_passed
@@ -26,7 +25,7 @@ from ._models import (
     ThemeGenerationConfig,
 )
 from ._pages import JobSummaries
-from ._proxies import ProxyRouter, ProxyRoutes, direct_transport
+from ._proxies import ProxyRouter, ProxyRoutes
 from ._steps import (
     Blocking,
     Callback,
@@ -49,6 +48,11 @@ def _bounded(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
     from ._deadline_backend import bounded
 
     return bounded(transport)
+
+
+def _new_direct_transport() -> httpx.HTTPTransport:
+    """The private direct client's transport, bounded by the attempt deadline too."""
+    return _bounded(httpx.HTTPTransport())
 
 
 T = TypeVar("T")
@@ -96,12 +100,9 @@ class PersonalizeClient(BaseClient[httpx.Client]):
 
     _http_client_type = httpx.Client
     _default_sleep = staticmethod(time.sleep)
+    _direct_transport = staticmethod(_new_direct_transport)
 
     def _setup(self) -> None:
-        # Credential endpoints' requests (Send.direct) go over _direct(), never a proxy.
-        self._direct_client: httpx.Client | None = None
-        self._direct_owned = False
-        self._direct_lock = threading.Lock()
         routes = ProxyRoutes.from_env(self._env) if self._client is None else None
         self._context = self._run(self._configure_plan())
         if routes is not None:
@@ -116,29 +117,9 @@ class PersonalizeClient(BaseClient[httpx.Client]):
                     httpx.HTTPTransport(verify=ssl_context, limits=POOL_LIMITS, proxy=proxy)
                 )
 
-            self._client = httpx.Client(
-                follow_redirects=False,
-                limits=POOL_LIMITS,
-                timeout=self._timeout,
-                transport=ProxyRouter(routes, make) if routes else make(None),
-                trust_env=False,
+            self._client = self._new_http_client(
+                ProxyRouter(routes, make) if routes else make(None)
             )
-
-    def _direct(self) -> httpx.Client:
-        """The client for credential endpoints: our client's (or your ``http_client``'s)
-        transport without its proxies, else a private direct client (``_proxies.py``)."""
-        with self._direct_lock:
-            if self._direct_client is None:
-                assert self._client is not None
-                transport = direct_transport(self._client)
-                self._direct_owned = transport is None
-                self._direct_client = httpx.Client(
-                    follow_redirects=False,
-                    timeout=self._timeout,
-                    transport=transport or _bounded(httpx.HTTPTransport()),
-                    trust_env=False,
-                )
-            return self._direct_client
 
     def describe_batch_inference_job(self, arn: str) -> BatchInferenceJob:
         """Describe one batch inference job by ARN."""
@@ -158,15 +139,8 @@ class PersonalizeClient(BaseClient[httpx.Client]):
         after ``timeout`` seconds, ``ResourceNotFoundException`` at once for a missing
         job. ``on_update(job)`` is called on every status change.
         """
-        return self._run(
-            wait(
-                self._ready(),
-                arn,
-                poll_interval=poll_interval,
-                timeout=timeout,
-                on_update=on_update,
-            )
-        )
+        params = keyword_arguments(locals())
+        return self._run(wait(self._ready(), **params))
 
     def _run(self, plan: Plan[T]) -> T:
         try:
@@ -247,10 +221,8 @@ class PersonalizeClient(BaseClient[httpx.Client]):
 
     def close(self) -> None:
         """Close the HTTP client if this client created it."""
-        if self._direct_owned and self._direct_client is not None:
-            self._direct_client.close()
-        if self._owns_client and self._client is not None:
-            self._client.close()
+        for http in self._owned_clients():
+            http.close()
 
     def __enter__(self) -> PersonalizeClient:
         return self
@@ -288,24 +260,8 @@ class PersonalizeClient(BaseClient[httpx.Client]):
         returned if it is the job asked for (solution version, input and output paths,
         role, mode); otherwise the exception is raised.
         """
-        return self._run(
-            create(
-                self._ready(),
-                {
-                    "job_name": job_name,
-                    "solution_version_arn": solution_version_arn,
-                    "role_arn": role_arn,
-                    "job_input": job_input,
-                    "job_output": job_output,
-                    "filter_arn": filter_arn,
-                    "num_results": num_results,
-                    "batch_inference_job_config": batch_inference_job_config,
-                    "batch_inference_job_mode": batch_inference_job_mode,
-                    "theme_generation_config": theme_generation_config,
-                    "tags": tags,
-                },
-            )
-        )
+        params = keyword_arguments(locals())
+        return self._run(create(self._ready(), params))
 
     def list_batch_inference_jobs(
         self, *, solution_version_arn: str | None = None, page_size: int | None = None
@@ -316,9 +272,7 @@ class PersonalizeClient(BaseClient[httpx.Client]):
         requested only when the previous one is used up; closing the iterator early
         requests nothing more. Invalid arguments raise ``ParamValidationError`` at once.
         """
-        paginator = Paginator(
-            {"solution_version_arn": solution_version_arn, "page_size": page_size}
-        )
+        paginator = Paginator(keyword_arguments(locals()))
         return JobSummaries(
             lambda: self._run(paginator.next_page(self._ready())),
             lambda: paginator.done,
