@@ -37,6 +37,7 @@ from personalize_lite import (
     RetryConfig,
     TransportError,
 )
+from personalize_lite._steps import Plan
 from personalize_lite.testing import FixtureServer
 
 AKID = "AKIDEXAMPLE"
@@ -623,3 +624,19 @@ def test_async_signatures_differ_only_in_the_http_client_type() -> None:
     assert AsyncPersonalizeClient._http_client_type is httpx.AsyncClient
     with pytest.raises(ParamValidationError, match=r"httpx\.AsyncClient"):
         AsyncPersonalizeClient(region="us-east-1", http_client=httpx.Client())  # type: ignore[arg-type]
+
+
+def _odd_step() -> Plan[None]:
+    yield object()  # type: ignore[misc]  # a step of no known kind
+
+
+@pytest.mark.anyio
+async def test_a_step_of_no_known_kind_fails_instead_of_being_taken_for_a_sleep(
+    aws_env: dict[str, str],
+) -> None:
+    sleep = SleepRecorder()
+    client = make_client(aws_env, sleep=sleep)
+    async with client:
+        with pytest.raises(AssertionError, match="a step of no known kind"):
+            await client._run(_odd_step())
+    assert sleep.slept == []

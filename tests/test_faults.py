@@ -15,7 +15,7 @@ so the delays after attempts 1 and 2 are 0.5 s and 1.0 s. Every async test body 
 ``anyio.fail_after`` so a hang fails instead of blocking.
 
 Beyond the issue's list: a connect timeout, malformed HTTP (which found the aiohttp escape
-fixed in ``_transport._aiohttp_error`` and the async driver), a borrowed client that follows
+fixed in ``_transport_errors._aiohttp_error`` and the async driver), a borrowed client that follows
 redirects, and a slow drip within the attempt deadline. Then the bounded replies: an
 endless body and a gzip bomb cut at ``max_response_bytes``, a body or a head dripping
 in cut at the attempt deadline, a credential request bounded by its own deadline.

@@ -1,5 +1,5 @@
 """The reply cap, the attempt deadline and the no-compression rule of the shared Exchange
-(``_transport.py``), through the sync client over ``httpx.MockTransport`` and directly;
+(``_httpx.py``), through the sync client over ``httpx.MockTransport`` and directly;
 the sync client's hard deadline (``_deadline.py``, ``_deadline_backend.py``) with a
 stub network backend.
 The loopback, four-driver versions are in ``test_faults.py`` ("bounded replies")."""
@@ -33,9 +33,9 @@ from personalize_lite import (
     _deadline,
 )
 from personalize_lite._deadline_backend import DeadlineBackend, bounded, is_bounded
+from personalize_lite._httpx import DEFAULT_MAX_RESPONSE_BYTES, Exchange, attempt_seconds
 from personalize_lite._proxies import ProxyRouter
 from personalize_lite._steps import HttpRequest, Send
-from personalize_lite._transport import DEFAULT_MAX_RESPONSE_BYTES, Exchange, attempt_seconds
 from tests._fault_server import Drip, FaultServer
 from tests._fault_server import Reply as FaultReply
 

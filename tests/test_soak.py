@@ -489,7 +489,7 @@ def soak_server() -> Iterator[SoakServer]:
 # httpx's request body stream is an async generator: a call cancelled while httpcore
 # writes the body leaves it suspended, and trio warns when it is collected. Upstream:
 # encode/httpx#3686 (PR #3777). Nothing is left open (the soak checks connections and
-# tasks); a workaround would give build_request (_transport.py) a non-generator stream.
+# tasks); a workaround would give build_request (_httpx.py) a non-generator stream.
 @pytest.mark.filterwarnings(
     "ignore:Async generator 'httpx._content.ByteStream.__aiter__' was garbage collected"
     ":ResourceWarning"

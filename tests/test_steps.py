@@ -1,9 +1,21 @@
-"""The step vocabulary's one helper plan: send_with_retries."""
+"""The step vocabulary's helpers: the send_with_retries plan, and resume (the drivers'
+way of handing an outcome back to a plan)."""
 
 from __future__ import annotations
 
+import pytest
+
 from personalize_lite import ReadTimeoutError
-from personalize_lite._steps import HttpRequest, HttpResponse, send_with_retries
+from personalize_lite._steps import (
+    HttpRequest,
+    HttpResponse,
+    Plan,
+    Send,
+    Sleep,
+    assert_never,
+    resume,
+    send_with_retries,
+)
 from tests._plans import drive
 
 REQUEST = HttpRequest(method="GET", url="http://127.0.0.1:9/x", headers=(), body=b"")
@@ -60,3 +72,37 @@ def test_request_repr_masks_the_signature_and_the_token() -> None:
     assert "EXAMPLE-token" not in text
     assert "AmazonPersonalize.DescribeBatchInferenceJob" in text
     assert "deadbeef" in (request.header("Authorization") or "")  # the value is intact
+
+
+def _echo() -> Plan[str]:
+    """Sleeps, then reports what it was sent or what was thrown into it."""
+    try:
+        got = yield Sleep(seconds=1.0)
+    except ReadTimeoutError as exc:
+        return f"thrown {exc}"
+    return f"sent {got}"
+
+
+def test_resume_sends_the_value_or_throws_the_error_into_the_plan() -> None:
+    sent = _echo()
+    assert resume(sent, None, None) == Sleep(seconds=1.0)  # the first step
+    with pytest.raises(StopIteration) as done:
+        resume(sent, "reply", None)
+    assert done.value.value == "sent reply"
+    thrown = _echo()
+    resume(thrown, None, None)
+    with pytest.raises(StopIteration) as done:
+        resume(thrown, "ignored", ReadTimeoutError("slow"))
+    assert done.value.value == "thrown slow"
+
+
+def test_resume_lets_an_error_the_plan_does_not_handle_out() -> None:
+    plan = send_with_retries(REQUEST, attempts=1, timeout=None, pause=0.0, retry=lambda _: False)
+    assert isinstance(resume(plan, None, None), Send)
+    with pytest.raises(KeyError):
+        resume(plan, None, KeyError("not a transport error"))
+
+
+def test_assert_never_names_the_step_it_does_not_know() -> None:
+    with pytest.raises(AssertionError, match=r"a step of no known kind: 'sideways'"):
+        assert_never("sideways")  # type: ignore[arg-type]

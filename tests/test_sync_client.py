@@ -46,6 +46,7 @@ from personalize_lite import (
     ThemeGenerationConfig,
     TransportError,
 )
+from personalize_lite._steps import Plan
 from personalize_lite.testing import FixtureServer
 
 AKID = "AKIDEXAMPLE"
@@ -799,3 +800,17 @@ def test_explicit_retry_config_beats_the_environment(aws_env: dict[str, str]) ->
         ):
             client.describe_batch_inference_job(arn("job"))
     assert route.call_count == 1
+
+
+def _odd_step() -> Plan[None]:
+    yield object()  # type: ignore[misc]  # a step of no known kind
+
+
+def test_a_step_of_no_known_kind_fails_instead_of_being_taken_for_a_sleep(
+    make_client: Callable[..., PersonalizeClient],
+) -> None:
+    slept: list[float] = []
+    client = make_client(sleep=slept.append)
+    with pytest.raises(AssertionError, match="a step of no known kind"):
+        client._run(_odd_step())
+    assert slept == []

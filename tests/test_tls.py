@@ -19,7 +19,7 @@ from personalize_lite import (
     EndpointConnectionError,
     PersonalizeClient,
 )
-from personalize_lite._transport import tls_verify
+from personalize_lite._httpx import tls_verify
 from personalize_lite.testing import FixtureServer
 from tests.conftest import FIXTURES_DIR
 

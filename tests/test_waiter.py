@@ -4,6 +4,7 @@ against the lifecycle cassette on a loopback server, cancellation included."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 from typing import Any
 
 import anyio
@@ -150,6 +151,35 @@ def test_sync_client_waits_through_the_lifecycle(
     assert seen == ["PENDING", "IN PROGRESS", "ACTIVE"]
     assert len(slept) == 2
     assert all(4.0 <= s <= 6.0 for s in slept)
+
+
+def test_sync_client_refuses_an_async_callback_instead_of_dropping_it(
+    fixture_server: FixtureServer, aws_env: dict[str, str]
+) -> None:
+    """The sync client cannot await ``on_update``'s coroutine: a typed error, and the
+    coroutine is closed (never left to warn that it was not awaited)."""
+    made: list[Any] = []
+
+    async def record(job: BatchInferenceJob) -> None:
+        raise AssertionError("never run")
+
+    def on_update(job: BatchInferenceJob) -> Any:
+        made.append(record(job))
+        return made[-1]
+
+    with (
+        PersonalizeClient(
+            region="us-east-1",
+            endpoint_url=fixture_server.url,
+            credentials=CREDS,
+            env=aws_env,
+            sleep=lambda _seconds: None,
+        ) as client,
+        pytest.raises(ParamValidationError, match="cannot await"),
+    ):
+        client.wait_for_batch_inference_job(LIFECYCLE, poll_interval=5, on_update=on_update)
+    assert len(made) == 1
+    assert inspect.getcoroutinestate(made[0]) == inspect.CORO_CLOSED
 
 
 @pytest.mark.anyio

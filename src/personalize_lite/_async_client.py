@@ -20,7 +20,9 @@ import anyio.to_thread
 import httpx
 
 from ._call import Paginator, create, describe, wait
+from ._client_base import BaseClient, keyword_arguments
 from ._errors import PersonalizeError
+from ._httpx import POOL_LIMITS, tls_verify
 from ._models import (
     BatchInferenceJob,
     BatchInferenceJobConfig,
@@ -30,16 +32,19 @@ from ._models import (
     ThemeGenerationConfig,
 )
 from ._pages import AsyncJobSummaries
-from ._proxies import AsyncProxyRouter, ProxyRoutes, aiohttp_forward_auth, direct_transport
-from ._steps import Blocking, Callback, Exclusive, HttpResponse, Plan, Send
-from ._transport import (
-    POOL_LIMITS,
-    TRANSPORT_EXCEPTIONS,
-    BaseClient,
-    map_transport_error,
+from ._proxies import AsyncProxyRouter, ProxyRoutes, aiohttp_forward_auth
+from ._steps import (
+    Blocking,
+    Callback,
+    Exclusive,
+    HttpResponse,
+    Plan,
+    Send,
+    Sleep,
+    assert_never,
     resume,
-    tls_verify,
 )
+from ._transport_errors import TRANSPORT_EXCEPTIONS, map_transport_error
 
 __all__ = ["AsyncPersonalizeClient"]
 
@@ -59,12 +64,13 @@ def _running_asyncio() -> bool:
     return True
 
 
-def _new_http_client(
-    timeout: httpx.Timeout, verify: ssl.SSLContext | bool, routes: ProxyRoutes
-) -> httpx.AsyncClient:
-    """Our client: httpx-aiohttp's transport on asyncio when installed, else httpx's own;
-    proxies by our rule (``_proxies.py``), never by httpx's or aiohttp's ``trust_env``
-    (aiohttp's sessions do not read the environment by default)."""
+def _transport_maker(
+    verify: ssl.SSLContext | bool,
+) -> Callable[[httpx.Proxy | None], httpx.AsyncBaseTransport]:
+    """What makes our client's transports (one per proxy, or the direct one):
+    httpx-aiohttp's on asyncio when installed, else httpx's own. Proxies by our rule
+    (``_proxies.py``), never by httpx's or aiohttp's ``trust_env`` (aiohttp's sessions do
+    not read the environment by default)."""
     ssl_context = httpx.create_ssl_context(verify=verify)
 
     def make(proxy: httpx.Proxy | None) -> httpx.AsyncBaseTransport:
@@ -81,13 +87,7 @@ def _new_http_client(
                 transport = AiohttpTransport(verify=ssl_context, limits=POOL_LIMITS, proxy=proxy)
                 return aiohttp_forward_auth(transport, proxy)
 
-    return httpx.AsyncClient(
-        follow_redirects=False,
-        limits=POOL_LIMITS,
-        timeout=timeout,
-        transport=AsyncProxyRouter(routes, make) if routes else make(None),
-        trust_env=False,
-    )
+    return make
 
 
 class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
@@ -104,30 +104,12 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
 
     _http_client_type = httpx.AsyncClient
     _default_sleep = staticmethod(anyio.sleep)
+    _direct_transport = staticmethod(httpx.AsyncHTTPTransport)
 
     def _setup(self) -> None:
         self._setup_lock = anyio.Lock()
         # Read now, so a bad proxy URL fails here; unused with your own http_client.
         self._routes = ProxyRoutes.from_env(self._env) if self._client is None else None
-        # Credential endpoints' requests (Send.direct) go over _direct(), never a proxy.
-        self._direct_client: httpx.AsyncClient | None = None
-        self._direct_owned = False
-
-    def _direct(self) -> httpx.AsyncClient:
-        """The client for credential endpoints: our client's (or your ``http_client``'s)
-        transport without its proxies, else a private direct client (``_proxies.py``).
-        No await: no race between tasks of one loop."""
-        if self._direct_client is None:
-            assert self._client is not None
-            transport = direct_transport(self._client)
-            self._direct_owned = transport is None
-            self._direct_client = httpx.AsyncClient(
-                follow_redirects=False,
-                timeout=self._timeout,
-                transport=transport or httpx.AsyncHTTPTransport(),
-                trust_env=False,
-            )
-        return self._direct_client
 
     async def describe_batch_inference_job(self, arn: str) -> BatchInferenceJob:
         """Describe one batch inference job by ARN."""
@@ -147,16 +129,9 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
         ``on_update`` may be a plain or an async callable. Cancelling the waiter (for
         example mid-sleep) leaves nothing running.
         """
+        params = keyword_arguments(locals())
         await self._ensure_ready()
-        return await self._run(
-            wait(
-                self._ready(),
-                arn,
-                poll_interval=poll_interval,
-                timeout=timeout,
-                on_update=on_update,
-            )
-        )
+        return await self._run(wait(self._ready(), **params))
 
     async def _ensure_ready(self) -> None:
         if self._context is not None and self._client is not None:
@@ -166,10 +141,11 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
                 self._context = await self._run(self._configure_plan())
             if self._client is None:
                 assert self._routes is not None
-                self._client = _new_http_client(
-                    self._timeout,
-                    tls_verify(self._context.endpoint.url, ca_bundle=self._context.ca_bundle),
-                    self._routes,
+                make = _transport_maker(
+                    tls_verify(self._context.endpoint.url, ca_bundle=self._context.ca_bundle)
+                )
+                self._client = self._new_http_client(
+                    AsyncProxyRouter(self._routes, make) if self._routes else make(None)
                 )
 
     async def _run(self, plan: Plan[T]) -> T:
@@ -216,8 +192,10 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
                                 value = await self._run(step.plan)
                             except Exception as exc:  # noqa: BLE001 - handed to the plan, which decides
                                 error = exc
-                else:
+                elif isinstance(step, Sleep):
                     await self._sleep(step.seconds)
+                else:
+                    assert_never(step)
         finally:
             plan.close()  # a cancelled or failed run leaves no suspended plan behind
 
@@ -254,10 +232,8 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
 
     async def aclose(self) -> None:
         """Close the HTTP client if this client created it."""
-        if self._direct_owned and self._direct_client is not None:
-            await self._direct_client.aclose()
-        if self._owns_client and self._client is not None:
-            await self._client.aclose()
+        for http in self._owned_clients():
+            await http.aclose()
 
     async def __aenter__(self) -> AsyncPersonalizeClient:
         await self._ensure_ready()
@@ -296,25 +272,9 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
         returned if it is the job asked for (solution version, input and output paths,
         role, mode); otherwise the exception is raised.
         """
+        params = keyword_arguments(locals())
         await self._ensure_ready()
-        return await self._run(
-            create(
-                self._ready(),
-                {
-                    "job_name": job_name,
-                    "solution_version_arn": solution_version_arn,
-                    "role_arn": role_arn,
-                    "job_input": job_input,
-                    "job_output": job_output,
-                    "filter_arn": filter_arn,
-                    "num_results": num_results,
-                    "batch_inference_job_config": batch_inference_job_config,
-                    "batch_inference_job_mode": batch_inference_job_mode,
-                    "theme_generation_config": theme_generation_config,
-                    "tags": tags,
-                },
-            )
-        )
+        return await self._run(create(self._ready(), params))
 
     def list_batch_inference_jobs(
         self, *, solution_version_arn: str | None = None, page_size: int | None = None
@@ -325,9 +285,7 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
         requested only when the previous one is used up; closing the iterator early
         requests nothing more. Invalid arguments raise ``ParamValidationError`` at once.
         """
-        paginator = Paginator(
-            {"solution_version_arn": solution_version_arn, "page_size": page_size}
-        )
+        paginator = Paginator(keyword_arguments(locals()))
 
         async def fetch() -> tuple[BatchInferenceJobSummary, ...]:
             await self._ensure_ready()

@@ -309,7 +309,7 @@ def lambda_trace_id(env: Mapping[str, str]) -> str | None:
     (``AWS_LAMBDA_FUNCTION_NAME`` set) with a non-empty ``_X_AMZN_TRACE_ID``, that value
     percent-quoted as botocore quotes it; otherwise None. As botocore keeps a trace
     header set before its handler, an ``X-Amzn-Trace-Id`` among your own
-    ``http_client``'s headers is kept (``_transport.build_request``)."""
+    ``http_client``'s headers is kept (``_httpx.build_request``)."""
     if "AWS_LAMBDA_FUNCTION_NAME" not in env:
         return None
     trace_id = env.get("_X_AMZN_TRACE_ID")

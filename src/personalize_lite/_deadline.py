@@ -15,7 +15,7 @@ each request's I/O in the thread that sent it): the sync driver's ``_send`` call
 
 It runs on real time (``time.monotonic``): a socket wait can only be bounded by the real
 clock. The client's injectable clock keeps governing what the shared ``Exchange`` decides
-between body chunks (``_transport.py``).
+between body chunks (``_httpx.py``).
 
 Installed only on the transports this package creates: a user's own ``http_client``
 keeps its transport, and its per-read timeouts. httpcore (which imports anyio and trio

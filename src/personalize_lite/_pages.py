@@ -12,35 +12,53 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Generic, TypeVar
 
 from ._models import BatchInferenceJobSummary
 
 __all__ = ["AsyncJobSummaries", "JobSummaries"]
 
 _Page = tuple[BatchInferenceJobSummary, ...]
+#: The page fetcher: a function (sync) or a coroutine function (async).
+F = TypeVar("F")
 
 
-class JobSummaries(Iterator[BatchInferenceJobSummary]):
-    """The sync iterator: ``for job in client.list_batch_inference_jobs(): ...``."""
+class _Summaries(Generic[F]):
+    """What the two iterators share: the buffered page, and when to stop."""
 
     def __init__(
         self,
-        fetch: Callable[[], _Page],
+        fetch: F,
         done: Callable[[], bool],
         on_close: Callable[[], None] | None = None,
     ) -> None:
-        self._fetch = fetch
+        self._fetch: F = fetch
         self._done = done
         self._on_close = on_close
         self._buffer: deque[BatchInferenceJobSummary] = deque()
         self._closed = False
+
+    def _finished(self) -> bool:
+        """Closed, or the listing has no further page (asked once the buffer is empty)."""
+        return self._closed or self._done()
+
+    def _stop(self) -> None:
+        """Stop: no further page is requested."""
+        self._closed = True
+        self._buffer.clear()
+        if self._on_close is not None:
+            self._on_close()  # the paginator ends the listing's span
+
+
+class JobSummaries(_Summaries[Callable[[], _Page]], Iterator[BatchInferenceJobSummary]):
+    """The sync iterator: ``for job in client.list_batch_inference_jobs(): ...``."""
 
     def __iter__(self) -> JobSummaries:
         return self
 
     def __next__(self) -> BatchInferenceJobSummary:
         while not self._buffer:
-            if self._closed or self._done():
+            if self._finished():
                 raise StopIteration
             try:
                 self._buffer.extend(self._fetch())
@@ -51,10 +69,7 @@ class JobSummaries(Iterator[BatchInferenceJobSummary]):
 
     def close(self) -> None:
         """Stop: no further page is requested."""
-        self._closed = True
-        self._buffer.clear()
-        if self._on_close is not None:
-            self._on_close()  # the paginator ends the listing's span
+        self._stop()
 
     def __enter__(self) -> JobSummaries:
         return self
@@ -63,28 +78,18 @@ class JobSummaries(Iterator[BatchInferenceJobSummary]):
         self.close()
 
 
-class AsyncJobSummaries(AsyncIterator[BatchInferenceJobSummary]):
+class AsyncJobSummaries(
+    _Summaries[Callable[[], Awaitable[_Page]]], AsyncIterator[BatchInferenceJobSummary]
+):
     """The async iterator: ``async for job in client.list_batch_inference_jobs(): ...``
     (asyncio and trio)."""
-
-    def __init__(
-        self,
-        fetch: Callable[[], Awaitable[_Page]],
-        done: Callable[[], bool],
-        on_close: Callable[[], None] | None = None,
-    ) -> None:
-        self._fetch = fetch
-        self._done = done
-        self._on_close = on_close
-        self._buffer: deque[BatchInferenceJobSummary] = deque()
-        self._closed = False
 
     def __aiter__(self) -> AsyncJobSummaries:
         return self
 
     async def __anext__(self) -> BatchInferenceJobSummary:
         while not self._buffer:
-            if self._closed or self._done():
+            if self._finished():
                 raise StopAsyncIteration
             try:
                 self._buffer.extend(await self._fetch())
@@ -97,10 +102,7 @@ class AsyncJobSummaries(AsyncIterator[BatchInferenceJobSummary]):
 
     async def aclose(self) -> None:
         """Stop: no further page is requested."""
-        self._closed = True
-        self._buffer.clear()
-        if self._on_close is not None:
-            self._on_close()  # the paginator ends the listing's span
+        self._stop()
 
     async def __aenter__(self) -> AsyncJobSummaries:
         return self

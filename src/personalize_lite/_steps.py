@@ -10,7 +10,8 @@ yields one of five steps and receives the outcome through ``generator.send``:
   driver calls it, the async driver runs it in a worker thread. Its return value is
   sent back; an exception it raises is thrown into the plan.
 * :class:`Callback` -- call the user's ``fn(arg)`` (the waiter's ``on_update``); the async
-  driver awaits the result when it is awaitable.
+  driver awaits the result when it is awaitable, the sync driver cannot and throws a
+  ``ParamValidationError`` into the plan instead (closing a coroutine unawaited).
 * :class:`Exclusive` -- run this sub-plan while holding ``lock`` (a thread lock in the
   sync driver, an anyio lock in the async one) and send back its result: single-flight
   credential refreshes, so concurrent callers share one fetch. With ``wait=False`` a
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Generator
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import attrs
 
@@ -42,6 +43,8 @@ __all__ = [
     "Send",
     "Sleep",
     "Step",
+    "assert_never",
+    "resume",
     "send_with_retries",
 ]
 
@@ -143,6 +146,13 @@ Step = Send | Sleep | Blocking | Exclusive | Callback
 Plan = Generator[Step, Any, T]
 
 
+def assert_never(step: NoReturn) -> NoReturn:
+    """The last branch of a driver's dispatch: mypy checks that every kind of :data:`Step`
+    was handled before it (``typing.assert_never`` is 3.11+); at run time a step of no
+    known kind fails here instead of being taken for another."""
+    raise AssertionError(f"a step of no known kind: {step!r}")
+
+
 def send_with_retries(
     request: HttpRequest,
     *,
@@ -172,3 +182,10 @@ def send_with_retries(
             return response
     assert outcome is not None, "attempts must be >= 1"
     return outcome
+
+
+def resume(plan: Plan[T], value: Any, error: BaseException | None) -> Step:
+    """Feed the last outcome to ``plan``; the next step, or ``StopIteration`` with the result."""
+    if error is not None:
+        return plan.throw(error)
+    return plan.send(value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+import inspect
 import time
 from collections.abc import Callable, Generator, Mapping
 from types import TracebackType
@@ -11,10 +11,12 @@ from typing import Any, TypeAlias, TypeVar, cast
 import httpx
 
 from ._call import Paginator, create, describe, wait
+from ._client_base import BaseClient, keyword_arguments
 from ._deadline import begin as begin_deadline
 from ._deadline import end as end_deadline
 from ._deadline import passed as deadline_passed
-from ._errors import PersonalizeError
+from ._errors import ParamValidationError, PersonalizeError
+from ._httpx import POOL_LIMITS, tls_verify
 from ._models import (
     BatchInferenceJob,
     BatchInferenceJobConfig,
@@ -23,16 +25,19 @@ from ._models import (
     ThemeGenerationConfig,
 )
 from ._pages import JobSummaries
-from ._proxies import ProxyRouter, ProxyRoutes, direct_transport
-from ._steps import Blocking, Callback, Exclusive, HttpResponse, Plan, Send
-from ._transport import (
-    POOL_LIMITS,
-    TRANSPORT_EXCEPTIONS,
-    BaseClient,
-    map_transport_error,
+from ._proxies import ProxyRouter, ProxyRoutes
+from ._steps import (
+    Blocking,
+    Callback,
+    Exclusive,
+    HttpResponse,
+    Plan,
+    Send,
+    Sleep,
+    assert_never,
     resume,
-    tls_verify,
 )
+from ._transport_errors import TRANSPORT_EXCEPTIONS, map_transport_error
 
 __all__ = ["PersonalizeClient"]
 
@@ -45,7 +50,24 @@ def _bounded(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
     return bounded(transport)
 
 
+def _new_direct_transport() -> httpx.HTTPTransport:
+    """The private direct client's transport, bounded by the attempt deadline too."""
+    return _bounded(httpx.HTTPTransport())
+
+
 T = TypeVar("T")
+
+
+def _not_awaited(awaitable: object) -> ParamValidationError:
+    """The error for a callback (``on_update``) that returned an awaitable: this client
+    cannot await it. A coroutine is closed, so it is not left to warn unawaited."""
+    if inspect.iscoroutine(awaitable):
+        awaitable.close()
+    return ParamValidationError(
+        "on_update returned an awaitable, which PersonalizeClient cannot await: pass a "
+        "plain callable, or use AsyncPersonalizeClient"
+    )
+
 
 #: What ``list_batch_inference_jobs`` returns (the same name in both clients, so their
 #: signatures compare equal): an Iterator with close() here, an AsyncIterator with aclose()
@@ -78,12 +100,9 @@ class PersonalizeClient(BaseClient[httpx.Client]):
 
     _http_client_type = httpx.Client
     _default_sleep = staticmethod(time.sleep)
+    _direct_transport = staticmethod(_new_direct_transport)
 
     def _setup(self) -> None:
-        # Credential endpoints' requests (Send.direct) go over _direct(), never a proxy.
-        self._direct_client: httpx.Client | None = None
-        self._direct_owned = False
-        self._direct_lock = threading.Lock()
         routes = ProxyRoutes.from_env(self._env) if self._client is None else None
         self._context = self._run(self._configure_plan())
         if routes is not None:
@@ -98,29 +117,9 @@ class PersonalizeClient(BaseClient[httpx.Client]):
                     httpx.HTTPTransport(verify=ssl_context, limits=POOL_LIMITS, proxy=proxy)
                 )
 
-            self._client = httpx.Client(
-                follow_redirects=False,
-                limits=POOL_LIMITS,
-                timeout=self._timeout,
-                transport=ProxyRouter(routes, make) if routes else make(None),
-                trust_env=False,
+            self._client = self._new_http_client(
+                ProxyRouter(routes, make) if routes else make(None)
             )
-
-    def _direct(self) -> httpx.Client:
-        """The client for credential endpoints: our client's (or your ``http_client``'s)
-        transport without its proxies, else a private direct client (``_proxies.py``)."""
-        with self._direct_lock:
-            if self._direct_client is None:
-                assert self._client is not None
-                transport = direct_transport(self._client)
-                self._direct_owned = transport is None
-                self._direct_client = httpx.Client(
-                    follow_redirects=False,
-                    timeout=self._timeout,
-                    transport=transport or _bounded(httpx.HTTPTransport()),
-                    trust_env=False,
-                )
-            return self._direct_client
 
     def describe_batch_inference_job(self, arn: str) -> BatchInferenceJob:
         """Describe one batch inference job by ARN."""
@@ -140,15 +139,8 @@ class PersonalizeClient(BaseClient[httpx.Client]):
         after ``timeout`` seconds, ``ResourceNotFoundException`` at once for a missing
         job. ``on_update(job)`` is called on every status change.
         """
-        return self._run(
-            wait(
-                self._ready(),
-                arn,
-                poll_interval=poll_interval,
-                timeout=timeout,
-                on_update=on_update,
-            )
-        )
+        params = keyword_arguments(locals())
+        return self._run(wait(self._ready(), **params))
 
     def _run(self, plan: Plan[T]) -> T:
         try:
@@ -174,6 +166,8 @@ class PersonalizeClient(BaseClient[httpx.Client]):
                         error = exc
                 elif isinstance(step, Callback):
                     value = step.fn(step.arg)
+                    if inspect.isawaitable(value):
+                        value, error = None, _not_awaited(value)
                 elif isinstance(step, Exclusive):
                     lock = step.lock.thread_lock
                     if not lock.acquire(blocking=step.wait):
@@ -186,8 +180,10 @@ class PersonalizeClient(BaseClient[httpx.Client]):
                             error = exc
                         finally:
                             lock.release()
-                else:
+                elif isinstance(step, Sleep):
                     self._sleep(step.seconds)
+                else:
+                    assert_never(step)
         finally:
             plan.close()  # a cancelled or failed run leaves no suspended plan behind
 
@@ -225,10 +221,8 @@ class PersonalizeClient(BaseClient[httpx.Client]):
 
     def close(self) -> None:
         """Close the HTTP client if this client created it."""
-        if self._direct_owned and self._direct_client is not None:
-            self._direct_client.close()
-        if self._owns_client and self._client is not None:
-            self._client.close()
+        for http in self._owned_clients():
+            http.close()
 
     def __enter__(self) -> PersonalizeClient:
         return self
@@ -266,24 +260,8 @@ class PersonalizeClient(BaseClient[httpx.Client]):
         returned if it is the job asked for (solution version, input and output paths,
         role, mode); otherwise the exception is raised.
         """
-        return self._run(
-            create(
-                self._ready(),
-                {
-                    "job_name": job_name,
-                    "solution_version_arn": solution_version_arn,
-                    "role_arn": role_arn,
-                    "job_input": job_input,
-                    "job_output": job_output,
-                    "filter_arn": filter_arn,
-                    "num_results": num_results,
-                    "batch_inference_job_config": batch_inference_job_config,
-                    "batch_inference_job_mode": batch_inference_job_mode,
-                    "theme_generation_config": theme_generation_config,
-                    "tags": tags,
-                },
-            )
-        )
+        params = keyword_arguments(locals())
+        return self._run(create(self._ready(), params))
 
     def list_batch_inference_jobs(
         self, *, solution_version_arn: str | None = None, page_size: int | None = None
@@ -294,9 +272,7 @@ class PersonalizeClient(BaseClient[httpx.Client]):
         requested only when the previous one is used up; closing the iterator early
         requests nothing more. Invalid arguments raise ``ParamValidationError`` at once.
         """
-        paginator = Paginator(
-            {"solution_version_arn": solution_version_arn, "page_size": page_size}
-        )
+        paginator = Paginator(keyword_arguments(locals()))
         return JobSummaries(
             lambda: self._run(paginator.next_page(self._ready())),
             lambda: paginator.done,

@@ -1,87 +1,37 @@
-"""What the two drivers share: the client keywords, the httpx adapter, and the
-step-resumption helper. The only module besides the drivers that imports httpx.
-
-Transport errors are translated here, once, into the error tree.
+"""The httpx adapter both drivers share: the ``verify=`` and pool of the clients we
+create, a Send step as an ``httpx.Request`` (timeouts clamped to the attempt's deadline),
+an ``httpx.Response`` as our :class:`HttpResponse`, and :class:`Exchange`, one attempt's
+bounded, incrementally decoded reading of a reply. No I/O here: the drivers send.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import os
-import platform
-import random
 import ssl
-import time
 import zlib
-from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timezone
-from typing import Any, ClassVar, Final, Generic, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Final
 
 import httpx
 
-from ._call import TRACE_HEADER, CallContext, ClientOptions, configure
-from ._checks import positive_seconds
+from ._call import TRACE_HEADER
 from ._errors import (
     ConfigurationError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    ParamValidationError,
     PersonalizeError,
     ReadTimeoutError,
     ResponseTooLargeError,
-    TransportError,
 )
-from ._retry import RetryConfig
-from ._steps import HttpResponse, Plan, Send, Step
-from ._version import __version__
+from ._steps import HttpResponse, Send
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "POOL_LIMITS",
-    "TRANSPORT_EXCEPTIONS",
-    "BaseClient",
     "Exchange",
     "attempt_seconds",
     "build_request",
-    "invocation_id",
-    "map_transport_error",
-    "resume",
     "tls_verify",
     "to_response",
-    "utc_now",
 ]
-
-T = TypeVar("T")
-
-_USER_AGENT: str | None = None
-
-
-def user_agent() -> str:
-    global _USER_AGENT
-    if _USER_AGENT is None:
-        _USER_AGENT = (
-            f"personalize-lite/{__version__} httpx/{httpx.__version__} "
-            f"python/{platform.python_version()} os/{platform.system().lower()} "
-            f"md/arch#{platform.machine().lower()}"
-        )
-    return _USER_AGENT
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def invocation_id() -> str:
-    """A random (version 4) UUID string, as botocore's ``amz-sdk-invocation-id``.
-
-    Same bits as ``str(uuid.uuid4())`` (122 random, version and variant set), formatted
-    directly: ``uuid.UUID`` construction was a measurable part of each call.
-    """
-    h = os.urandom(16).hex()
-    variant = "89ab"[int(h[16], 16) & 3]
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{variant}{h[17:20]}-{h[20:]}"
 
 
 def tls_verify(endpoint_url: str, *, ca_bundle: str | None = None) -> ssl.SSLContext | bool:
@@ -118,156 +68,6 @@ POOL_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections
 #: The default cap on one reply, in decoded bytes (a DescribeBatchInferenceJob reply is
 #: a few KiB; credential replies smaller still).
 DEFAULT_MAX_RESPONSE_BYTES: Final = 16 * 1024 * 1024
-
-
-def _as_timeout(timeout: object) -> httpx.Timeout:
-    if isinstance(timeout, httpx.Timeout):
-        return timeout
-    return httpx.Timeout(positive_seconds(timeout, what="timeout (or an httpx.Timeout)"))
-
-
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ParamValidationError(f"{name} must be a positive int (bytes), not {value!r}")
-    return value
-
-
-def _bool_or_none(name: str, value: object) -> bool | None:
-    if value is None or isinstance(value, bool):
-        return value
-    raise ParamValidationError(f"{name} must be True, False or None, got {value!r}")
-
-
-def _str_or_none(name: str, value: object) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    raise ParamValidationError(f"{name} must be a str or None, got {type(value).__name__}")
-
-
-H = TypeVar("H", httpx.Client, httpx.AsyncClient)
-
-
-class BaseClient(Generic[H]):
-    """The keywords, validation and state both clients share. No I/O happens here.
-
-    Subclasses name their httpx client type and default sleep; they add only the
-    driver (``_run``) and their sync or async public methods.
-    """
-
-    _http_client_type: ClassVar[type[httpx.Client] | type[httpx.AsyncClient]]
-    _default_sleep: ClassVar[staticmethod[[float], Any]]
-
-    def __init__(
-        self,
-        *,
-        region: str | None = None,
-        credentials: Any = None,
-        profile: str | None = None,
-        endpoint_url: str | None = None,
-        use_fips: bool | None = None,
-        use_dualstack: bool | None = None,
-        retry: RetryConfig | None = None,
-        timeout: float | httpx.Timeout = 60.0,
-        attempt_timeout: float | None = None,
-        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
-        http_client: H | None = None,
-        allow_http: bool = False,
-        clock: Callable[[], datetime] | None = None,
-        sleep: Callable[[float], Any] | None = None,
-        jitter: Callable[[], float] | None = None,
-        env: Mapping[str, str] | None = None,
-    ) -> None:
-        if http_client is not None and not isinstance(http_client, self._http_client_type):
-            raise ParamValidationError(
-                f"http_client must be an {self._http_client_type.__module__}."
-                f"{self._http_client_type.__name__}, got {type(http_client).__name__}"
-            )
-        if retry is not None and not isinstance(retry, RetryConfig):
-            raise ParamValidationError(f"retry must be a RetryConfig, got {type(retry).__name__}")
-        self._options = ClientOptions(
-            region=_str_or_none("region", region),
-            credentials=credentials,
-            profile=_str_or_none("profile", profile),
-            endpoint_url=_str_or_none("endpoint_url", endpoint_url),
-            use_fips=_bool_or_none("use_fips", use_fips),
-            use_dualstack=_bool_or_none("use_dualstack", use_dualstack),
-            retry=retry,
-            allow_http=bool(_bool_or_none("allow_http", allow_http)),
-        )
-        self._timeout = _as_timeout(timeout)
-        self._attempt_timeout: float | None = (
-            None
-            if attempt_timeout is None
-            else positive_seconds(attempt_timeout, what="attempt_timeout (or None)")
-        )
-        self._max_response_bytes = _positive_int("max_response_bytes", max_response_bytes)
-        self._clock = clock or utc_now
-        # An injected clock also drives deadlines (the waiter), so tests never sleep.
-        self._monotonic: Callable[[], float] = (
-            time.monotonic if clock is None else (lambda: self._clock().timestamp())
-        )
-        self._jitter = jitter or random.random
-        self._sleep = sleep or type(self)._default_sleep
-        self._env: Mapping[str, str] = dict(os.environ if env is None else env)
-        # The Lambda trace id is read per request: live os.environ unless env is injected.
-        self._trace_env: Mapping[str, str] = os.environ if env is None else self._env
-        self._owns_client = http_client is None
-        self._client: H | None = http_client
-        self._context: CallContext | None = None
-        self._setup()
-
-    def _setup(self) -> None:
-        """Called at the end of ``__init__``: the sync client configures itself here."""
-
-    @property
-    def endpoint_url(self) -> str:
-        """The resolved endpoint, e.g. ``https://personalize.us-east-1.amazonaws.com``."""
-        return self._ready().endpoint.url
-
-    def _exchange(self, client: H, step: Send) -> Exchange:
-        """The shared half of a driver's Send: the request, the cap, the deadline."""
-        return Exchange(
-            client,
-            step,
-            timeout=self._timeout,
-            attempt_timeout=self._attempt_timeout,
-            max_bytes=self._max_response_bytes,
-            monotonic=self._monotonic,
-        )
-
-    def _configure_plan(self) -> Plan[CallContext]:
-        return configure(
-            self._options,
-            env=self._env,
-            user_agent=user_agent(),
-            clock=self._clock,
-            monotonic=self._monotonic,
-            jitter=self._jitter,
-            new_id=invocation_id,
-            trace_env=self._trace_env,
-        )
-
-    def _ready(self) -> CallContext:
-        if self._context is None:
-            raise ConfigurationError(
-                "the async client resolves its configuration on first use: "
-                "enter it with `async with` (or make a call) before reading endpoint_url"
-            )
-        return self._context
-
-    def __repr__(self) -> str:
-        name = type(self).__name__
-        if self._context is None:
-            return f"<{name} (not yet configured)>"
-        endpoint = self._context.endpoint
-        return f"<{name} endpoint_url={endpoint.url!r} region={endpoint.signing_region!r}>"
-
-
-def resume(plan: Plan[T], value: Any, error: BaseException | None) -> Step:
-    """Feed the last outcome to ``plan``; the next step, or ``StopIteration`` with the result."""
-    if error is not None:
-        return plan.throw(error)
-    return plan.send(value)
 
 
 @functools.lru_cache(maxsize=32)
@@ -537,99 +337,3 @@ class Exchange:
         for layer, decoder in enumerate(self._layers):
             self._decode(decoder.flush(), layer + 1)
         return to_response(self._response, b"".join(self._parts))
-
-
-def _aiohttp_error(exc: BaseException) -> TransportError | None:
-    """Classify an aiohttp exception: ``exc`` itself, or the one behind an httpx-aiohttp
-    error.
-
-    httpx-aiohttp maps every ``aiohttp.ClientConnectionError`` (refused connections and
-    server hang-ups included) to ``httpx.ConnectTimeout``; the original exception, its
-    ``__cause__``, says what really happened. Errors it has no mapping for (the
-    ``ClientResponseError`` of a malformed reply) it re-raises as they are. Matched by
-    class name: no aiohttp import.
-    """
-    cause = exc if type(exc).__module__.startswith("aiohttp") else exc.__cause__
-    if cause is None or not type(cause).__module__.startswith("aiohttp"):
-        return None
-    names = {cls.__name__ for cls in type(cause).__mro__}
-    text = str(cause) or type(cause).__name__
-    if "ConnectionTimeoutError" in names:
-        return ConnectTimeoutError(f"timed out connecting to the endpoint: {text}")
-    if names & {"ServerTimeoutError", "SocketTimeoutError"}:
-        return ReadTimeoutError(f"timed out waiting for the endpoint: {text}")
-    if "ClientConnectorError" in names:
-        return EndpointConnectionError(f"could not connect to the endpoint: {text}")
-    if names & {"ClientConnectionError", "ClientPayloadError"}:
-        return ConnectionClosedError(
-            f"connection failed mid-exchange ({type(cause).__name__}): {text}"
-        )
-    if names & {"ClientResponseError", "HttpProcessingError"}:
-        # aiohttp's parser refused the reply: a bad status line, header, length or chunk
-        # (httpx's own transport raises RemoteProtocolError, mapped the same way).
-        return ConnectionClosedError(
-            f"endpoint sent a malformed HTTP response ({type(cause).__name__}): {text}"
-        )
-    return None
-
-
-class _StandIn(Exception):
-    """Base of the stand-ins chained for transport exceptions that are not httpx's."""
-
-
-@functools.cache
-def _stand_in_type(name: str) -> type[Exception]:
-    """An exception class named ``name`` (the original's), for a stand-in."""
-    return type(name, (_StandIn,), {"__module__": __name__, "__qualname__": name})
-
-
-def _sanitized(exc: BaseException, *, depth: int = 0) -> Exception:
-    """What ``map_transport_error`` chains instead of ``exc``: an exception of the same
-    type (httpx's) or type name (others: aiohttp's, OSError...) and message that holds
-    nothing else. httpx's exceptions carry ``.request`` with every header (the SigV4
-    signature, ``X-Amz-Security-Token``, the SSO bearer token), aiohttp's
-    ``.request_info`` the same; neither may ride on our error's chain. The original's
-    own cause (httpcore's or the OS's error, which says what really happened) is kept
-    the same way, one level down; no traceback (its frames hold the request)."""
-    text = str(exc)
-    stand_in: Exception | None = None
-    if isinstance(exc, httpx.HTTPError | httpx.InvalidURL) and depth == 0:
-        with contextlib.suppress(TypeError):  # the stream errors take no message
-            stand_in = type(exc)(text)
-    if stand_in is None:
-        stand_in = _stand_in_type(type(exc).__name__)(text)
-    cause = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
-    if cause is not None and depth == 0:
-        stand_in.__cause__ = _sanitized(cause, depth=1)
-    return stand_in
-
-
-def map_transport_error(exc: Exception) -> PersonalizeError:
-    """Translate an httpx (or transport) exception into our error tree, chained to a
-    sanitized copy of it (same type and message, no request: see :func:`_sanitized`)."""
-    text = str(exc) or type(exc).__name__
-    error: PersonalizeError | None = _aiohttp_error(exc)
-    if error is not None:
-        pass
-    elif isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
-        error = ConnectTimeoutError(f"timed out connecting to the endpoint: {text}")
-    elif isinstance(exc, httpx.TimeoutException):
-        error = ReadTimeoutError(f"timed out waiting for the endpoint: {text}")
-    elif isinstance(exc, httpx.ConnectError):
-        error = EndpointConnectionError(f"could not connect to the endpoint: {text}")
-    elif isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-        error = ConfigurationError(f"unusable endpoint URL: {text}")
-    else:
-        error = ConnectionClosedError(
-            f"connection failed mid-exchange ({type(exc).__name__}): {text}"
-        )
-    error.__cause__ = _sanitized(exc)
-    return error
-
-
-#: Exceptions a transport may raise that mean "no usable response".
-TRANSPORT_EXCEPTIONS: tuple[type[Exception], ...] = (
-    httpx.TransportError,
-    httpx.DecodingError,
-    httpx.StreamError,
-)

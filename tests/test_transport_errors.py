@@ -1,11 +1,7 @@
-"""The adapter both drivers share: transport error mapping, responses, keywords."""
+"""Transport failures mapped once into the error tree, chained to a sanitized copy
+(``_transport_errors.py``)."""
 
 from __future__ import annotations
-
-import math
-import ssl
-import uuid
-from typing import Any
 
 import httpx
 import pytest
@@ -16,18 +12,9 @@ from personalize_lite import (
     ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
-    ParamValidationError,
     ReadTimeoutError,
 )
-from personalize_lite._transport import (
-    TRANSPORT_EXCEPTIONS,
-    _as_timeout,
-    invocation_id,
-    map_transport_error,
-    tls_verify,
-    to_response,
-    user_agent,
-)
+from personalize_lite._transport_errors import TRANSPORT_EXCEPTIONS, map_transport_error
 
 REQ = httpx.Request("POST", "https://personalize.us-east-1.amazonaws.com/")
 
@@ -57,67 +44,6 @@ def test_transport_errors_map_once_into_the_tree(exc: Exception, expected: type)
 def test_timeouts_are_flagged_for_the_quota() -> None:
     assert map_transport_error(httpx.ReadTimeout("t", request=REQ)).is_timeout  # type: ignore[attr-defined]
     assert not map_transport_error(httpx.ConnectError("x", request=REQ)).is_timeout  # type: ignore[attr-defined]
-
-
-def test_response_headers_are_lower_cased_and_body_read() -> None:
-    resp = httpx.Response(
-        400,
-        headers=[("X-Amzn-RequestId", "r"), ("X-Amzn-ErrorType", "Oops")],
-        content=b"{}",
-        request=REQ,
-    )
-    out = to_response(resp)
-    assert out.status_code == 400
-    assert out.headers["x-amzn-requestid"] == "r"
-    assert out.headers["x-amzn-errortype"] == "Oops"
-    assert out.body == b"{}"
-
-
-@pytest.mark.parametrize(
-    "headers",
-    [
-        [("Set-Cookie", "a=1"), ("X-Amzn-RequestId", "r"), ("set-cookie", "b=2")],
-        [("X-Note", "caf\u00e9".encode()), ("Date", "Sat, 28 Nov 2026 00:00:00 GMT")],
-        [("X-Latin", "\u00e9t\u00e9".encode("latin-1"))],
-        [],
-    ],
-)
-def test_response_headers_match_httpx_items(headers: list[tuple[str, Any]]) -> None:
-    """Same names, values, joining of repeats and decoding as ``httpx.Headers.items()``."""
-    resp = httpx.Response(200, headers=headers, content=b"{}", request=REQ)
-    assert to_response(resp).headers == dict(resp.headers.items())
-
-
-def test_invocation_ids_are_random_version_4_uuids() -> None:
-    ids = [invocation_id() for _ in range(2000)]
-    assert len(set(ids)) == len(ids)
-    for text in ids:
-        parsed = uuid.UUID(text)
-        assert str(parsed) == text
-        assert parsed.version == 4
-        assert parsed.variant == uuid.RFC_4122
-    # Every variant digit and every random hex digit shows up across 2000 draws.
-    assert {text[19] for text in ids} == set("89ab")
-    assert set("".join(text[:8] for text in ids)) == set("0123456789abcdef")
-
-
-def test_user_agent_names_us_httpx_and_python() -> None:
-    ua = user_agent()
-    assert ua.startswith(
-        f"personalize-lite/{personalize_lite.__version__} httpx/{httpx.__version__} python/"
-    )
-
-
-@pytest.mark.parametrize("bad", [0, -1, math.nan, math.inf, "5", True, None])
-def test_bad_timeouts(bad: object) -> None:
-    with pytest.raises(ParamValidationError):
-        _as_timeout(bad)
-
-
-def test_good_timeouts() -> None:
-    assert _as_timeout(2) == httpx.Timeout(2.0)
-    custom = httpx.Timeout(1.0, connect=0.5)
-    assert _as_timeout(custom) is custom
 
 
 SIGNED = httpx.Request(
@@ -224,42 +150,3 @@ def test_non_aiohttp_causes_are_ignored() -> None:
     wrapped = httpx.ConnectTimeout("t", request=REQ)
     wrapped.__cause__ = _FakeAiohttpError("not from aiohttp")
     assert type(map_transport_error(wrapped)) is ConnectTimeoutError
-
-
-def test_https_endpoints_verify_with_httpx_defaults() -> None:
-    assert tls_verify("https://personalize.us-east-1.amazonaws.com") is True
-
-
-def test_http_endpoints_get_a_context_that_trusts_nothing() -> None:
-    """No CA bundle is loaded for a plain-HTTP endpoint (start-up cost), and the context
-    still demands a verified certificate, so any TLS attempt through it fails closed."""
-    context = tls_verify("http://127.0.0.1:8080")
-    assert isinstance(context, ssl.SSLContext)
-    assert context.verify_mode is ssl.CERT_REQUIRED
-    assert context.check_hostname is True
-    assert context.cert_store_stats()["x509_ca"] == 0
-
-
-@pytest.mark.parametrize(
-    ("endpoint_url", "loads_ca"),
-    [("http://127.0.0.1:8080", False), ("https://personalize.example.com", True)],
-)
-def test_clients_we_create_use_tls_verify(endpoint_url: str, loads_ca: bool) -> None:
-    env = {"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
-    creds = personalize_lite.Credentials(access_key_id="AKIDEXAMPLE", secret_access_key="x")
-    with personalize_lite.PersonalizeClient(
-        region="us-east-1", endpoint_url=endpoint_url, env=env, credentials=creds
-    ) as client:
-        pool = client._client._transport._pool  # type: ignore[union-attr]
-        assert (pool._ssl_context.cert_store_stats()["x509_ca"] > 0) is loads_ca
-
-
-def test_the_sync_client_keeps_every_connection_it_may_open() -> None:
-    """Above 20 threads httpx's default pool closed a connection on every return."""
-    env = {"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
-    creds = personalize_lite.Credentials(access_key_id="AKIDEXAMPLE", secret_access_key="x")
-    with personalize_lite.PersonalizeClient(
-        region="us-east-1", endpoint_url="http://127.0.0.1:9", env=env, credentials=creds
-    ) as client:
-        pool = client._client._transport._pool  # type: ignore[union-attr]
-        assert pool._max_keepalive_connections == pool._max_connections == 100
