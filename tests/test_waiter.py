@@ -8,6 +8,7 @@ import inspect
 from typing import Any
 
 import anyio
+import httpx
 import pytest
 
 from personalize_lite import (
@@ -180,6 +181,30 @@ def test_sync_client_refuses_an_async_callback_instead_of_dropping_it(
         client.wait_for_batch_inference_job(LIFECYCLE, poll_interval=5, on_update=on_update)
     assert len(made) == 1
     assert inspect.getcoroutinestate(made[0]) == inspect.CORO_CLOSED
+
+
+NO_FILES = {"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+
+
+def test_sync_client_refuses_an_async_def_callback_before_sending() -> None:
+    sent: list[httpx.Request] = []
+
+    async def on_update(job: BatchInferenceJob) -> None:
+        raise AssertionError("never run")
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(500)
+
+    http = httpx.Client(transport=httpx.MockTransport(answer))
+    with (
+        PersonalizeClient(
+            region="us-east-1", credentials=CREDS, http_client=http, env=NO_FILES
+        ) as client,
+        pytest.raises(ParamValidationError, match="cannot await"),
+    ):
+        client.wait_for_batch_inference_job(LIFECYCLE, on_update=on_update)
+    assert sent == []
 
 
 @pytest.mark.anyio

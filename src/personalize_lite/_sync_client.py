@@ -58,15 +58,18 @@ def _new_direct_transport() -> httpx.HTTPTransport:
 T = TypeVar("T")
 
 
+_CANNOT_AWAIT = (
+    "on_update returns an awaitable, which PersonalizeClient cannot await: pass a plain "
+    "callable, or use AsyncPersonalizeClient"
+)
+
+
 def _not_awaited(awaitable: object) -> ParamValidationError:
     """The error for a callback (``on_update``) that returned an awaitable: this client
     cannot await it. A coroutine is closed, so it is not left to warn unawaited."""
     if inspect.iscoroutine(awaitable):
         awaitable.close()
-    return ParamValidationError(
-        "on_update returned an awaitable, which PersonalizeClient cannot await: pass a "
-        "plain callable, or use AsyncPersonalizeClient"
-    )
+    return ParamValidationError(_CANNOT_AWAIT)
 
 
 #: What ``list_batch_inference_jobs`` returns (the same name in both clients, so their
@@ -140,6 +143,8 @@ class PersonalizeClient(BaseClient[httpx.Client]):
         job. ``on_update(job)`` is called on every status change.
         """
         params = keyword_arguments(locals())
+        if inspect.iscoroutinefunction(on_update):  # known before anything is sent
+            raise ParamValidationError(_CANNOT_AWAIT)
         return self._run(wait(self._ready(), **params))
 
     def _run(self, plan: Plan[T]) -> T:
