@@ -14,11 +14,11 @@ import pytest
 
 from personalize_lite._steps import Plan
 from personalize_lite.testing import FixtureServer
-from tests._drive import async_runner, sync_runner
-from tests._metadata_server import MetadataServer, Run
-from tests._sts_server import StsStandIn
+from tests.support.drive import async_runner, sync_runner
+from tests.support.metadata_server import MetadataServer, Run
+from tests.support.paths import FIXTURES as FIXTURES_DIR
+from tests.support.sts_server import StsStandIn
 
-FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 

@@ -32,9 +32,8 @@ from personalize_lite.credentials._base import (
     EnvProvider,
     ProviderContext,
 )
-
-from ._drive import async_runner, sync_runner
-from ._sts_server import NOW, SOURCE, WEB_TOKEN, StsStandIn, make_ctx
+from tests.support.drive import async_runner, sync_runner
+from tests.support.sts_server import NOW, SOURCE, WEB_TOKEN, StsStandIn, make_ctx
 
 ROLE_A = "arn:aws:iam::111111111111:role/role-a"
 ROLE_B = "arn:aws:iam::222222222222:role/role-b"

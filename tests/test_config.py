@@ -35,7 +35,7 @@ from personalize_lite._config import (
     validate_profile_name,
 )
 from personalize_lite._errors import ConfigurationError, PersonalizeError
-from tests._vectors import VECTORS as ALL_VECTORS
+from tests.support.paths import VECTORS as ALL_VECTORS
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzSECRETKEY"
 VECTORS = ALL_VECTORS / "botocore-observed"

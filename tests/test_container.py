@@ -27,8 +27,8 @@ from personalize_lite._steps import Blocking, Plan, Send
 from personalize_lite.credentials._base import ChainProvider
 from personalize_lite.credentials._container import ContainerProvider, check_full_uri
 from personalize_lite.credentials._imds import InstanceMetadataProvider
-from tests._drive import sync_runner
-from tests._metadata_server import (
+from tests.support.drive import sync_runner
+from tests.support.metadata_server import (
     AUTH,
     EXPECTED,
     SECRET,

@@ -30,8 +30,8 @@ from personalize_lite import (
 )
 from personalize_lite._call import outcome_unknown
 from personalize_lite._errors import Attempt
-from tests._fault_server import Action, FaultServer, Reply, Reset, Silent, started_servers
-from tests._lifecycle import (
+from tests.support.fault_server import Action, FaultServer, Reply, Reset, Silent, started_servers
+from tests.support.lifecycle import (
     DRIVERS,
     HANG,
     JOB_ARN,

@@ -32,8 +32,8 @@ from personalize_lite.credentials._imds import (
     InstanceMetadataProvider,
     parse_metadata_credentials,
 )
-from tests._drive import sync_runner
-from tests._metadata_server import (
+from tests.support.drive import sync_runner
+from tests.support.metadata_server import (
     ACCESS_KEY,
     EXPECTED,
     SECRET,

@@ -26,8 +26,8 @@ from personalize_lite import (
     ResponseParseError,
 )
 from personalize_lite._pages import AsyncJobSummaries, JobSummaries
-from tests._fault_server import FaultServer, Reply, Silent, started_servers
-from tests._lifecycle import (
+from tests.support.fault_server import FaultServer, Reply, Silent, started_servers
+from tests.support.lifecycle import (
     ACCOUNT,
     DRIVERS,
     HANG,

@@ -34,7 +34,7 @@ from personalize_lite import (
     RetryConfig,
 )
 from personalize_lite._proxies import ProxyRoutes, direct_transport, environ_proxies
-from tests._metadata_server import ACCESS_KEY, AUTH, MetadataServer, Reply, creds_document
+from tests.support.metadata_server import ACCESS_KEY, AUTH, MetadataServer, Reply, creds_document
 
 ARN = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/proxied-job"
 CREDS = Credentials(access_key_id="AKIDSTATIC", secret_access_key="static/secret/key")

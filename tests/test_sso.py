@@ -36,8 +36,7 @@ from personalize_lite._errors import (
 from personalize_lite._steps import Blocking, Plan, Send
 from personalize_lite.credentials._base import Credentials, ProviderContext
 from personalize_lite.credentials._sso import SSOProvider, sso_token_cache_key
-
-from ._drive import async_runner, sync_runner
+from tests.support.drive import async_runner, sync_runner
 
 START_URL = "https://corp.awsapps.com/start"
 SESSION = "corp"

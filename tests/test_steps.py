@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from personalize_lite import ReadTimeoutError
 from personalize_lite._steps import HttpRequest, HttpResponse, send_with_retries
-from tests._plans import drive
+from tests.support.plans import drive
 
 REQUEST = HttpRequest(method="GET", url="http://127.0.0.1:9/x", headers=(), body=b"")
 

@@ -38,9 +38,8 @@ from personalize_lite.credentials._sts import (
     assume_role_with_web_identity_plan,
     sts_endpoint,
 )
-
-from ._drive import async_runner, sync_runner
-from ._sts_server import NOW, SOURCE, WEB_TOKEN, StsStandIn, make_ctx
+from tests.support.drive import async_runner, sync_runner
+from tests.support.sts_server import NOW, SOURCE, WEB_TOKEN, StsStandIn, make_ctx
 
 ROLE = "arn:aws:iam::123456789012:role/reader"
 

@@ -13,7 +13,6 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -47,6 +46,7 @@ from personalize_lite import (
     TransportError,
 )
 from personalize_lite.testing import FixtureServer
+from tests.support.paths import FIXTURES as FIXTURES_DIR
 
 AKID = "AKIDEXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -55,7 +55,6 @@ CREDS = Credentials(access_key_id=AKID, secret_access_key=SECRET)
 CREDS_WITH_TOKEN = Credentials(access_key_id=AKID, secret_access_key=SECRET, session_token=TOKEN)
 REGION = "us-east-1"
 URL = "https://personalize.us-east-1.amazonaws.com/"
-FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"
 T0 = datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
 
 

@@ -703,7 +703,7 @@ async def test_global_httpx_instrumentation_on_the_clients_own_transports(
     sync client's and the async client's on trio (and on asyncio without the aiohttp
     extra) have HTTP spans under ours. The asyncio client over httpx-aiohttp has none
     from it (aiohttp's own instrumentation covers that transport): ours is still there."""
-    from tests._fault_server import FaultServer, Reply
+    from tests.support.fault_server import FaultServer, Reply
 
     replies = [Reply(503, json.dumps({"__type": "ServiceUnavailable"}).encode())]
     replies.append(Reply(200, json.dumps(job()).encode(), headers=[("x-amzn-RequestId", "r")]))

@@ -44,7 +44,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
-from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -76,8 +75,8 @@ from personalize_lite import (
 )
 from personalize_lite._steps import Plan
 from personalize_lite.credentials._container import ContainerProvider
-from tests._drive import async_runner, sync_runner
-from tests._fault_server import (
+from tests.support.drive import async_runner, sync_runner
+from tests.support.fault_server import (
     Drip,
     DripHead,
     Endless,
@@ -89,13 +88,13 @@ from tests._fault_server import (
     Silent,
     started_servers,
 )
-from tests._metadata_server import make_ctx
+from tests.support.metadata_server import make_ctx
+from tests.support.paths import FIXTURES as FIXTURES_DIR
 
 pytestmark = pytest.mark.anyio
 
 E = TypeVar("E", bound=PersonalizeError)
 
-FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"
 _STRICT = json.loads((FIXTURES_DIR / "strict-active.json").read_text(encoding="utf-8"))
 #: The reply body of strict-active.json: a job with every commonly set field.
 JOB_BODY: bytes = _STRICT["interactions"][0]["response"]["body"].encode()

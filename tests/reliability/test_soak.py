@@ -61,7 +61,7 @@ from personalize_lite import (
     TransportError,
 )
 from personalize_lite._retry import RetryQuota
-from tests._soak_server import (
+from tests.support.soak_server import (
     ACCESS_KEY,
     CANNED_ARN_PREFIX,
     FAULTS,

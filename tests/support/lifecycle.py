@@ -16,7 +16,7 @@ import anyio.to_thread
 import httpx
 
 from personalize_lite import AsyncPersonalizeClient, Credentials, PersonalizeClient, RetryConfig
-from tests._fault_server import Seen
+from tests.support.fault_server import Seen
 
 DRIVERS = ("sync", "asyncio", "trio")
 CREDS = Credentials(access_key_id="AKIDEXAMPLE", secret_access_key="lifecycleSecretKeyEXAMPLE")

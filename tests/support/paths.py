@@ -1,4 +1,5 @@
-"""Where the reference vectors live: ``tests/vectors`` (origins and licences in its README)."""
+"""Where the tests' data lives: the bundled cassettes (``fixtures/``) and the reference
+vectors (``tests/vectors``, origins and licences in its README)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-VECTORS = Path(__file__).resolve().parent / "vectors"
+__all__ = ["FIXTURES", "REPO", "VECTORS", "load_json"]
+
+#: The checkout (or the unpacked sdist): ``tests/support/paths.py`` is two levels below it.
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "fixtures"
+VECTORS = REPO / "tests" / "vectors"
 
 
 def load_json(relative: str) -> Any:
