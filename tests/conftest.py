@@ -1,5 +1,6 @@
-"""Shared fixtures: the anyio backends, an isolated AWS environment, the fixture server,
-and a guard that fails a test which opens a socket to anything but loopback."""
+"""Shared fixtures: the anyio backends and the drivers, an isolated AWS environment, the
+fixture server, the loopback stand-ins of ``tests/support``, and a guard that fails a test
+which opens a socket to anything but loopback."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 from personalize_lite._steps import Plan
 from personalize_lite.testing import FixtureServer
 from tests.support.drive import async_runner, sync_runner
+from tests.support.fault_server import FaultServer, started_servers
 from tests.support.metadata_server import MetadataServer, Run
 from tests.support.paths import FIXTURES as FIXTURES_DIR
 from tests.support.sts_server import StsStandIn
@@ -22,9 +24,39 @@ from tests.support.sts_server import StsStandIn
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-@pytest.fixture(params=["asyncio", "trio"])
+#: The drivers of ``driver``: the sync client, and the async one on asyncio or on trio.
+DRIVERS = ("sync", "asyncio", "trio")
+
+
+def _parametrizes(metafunc: pytest.Metafunc, name: str) -> bool:
+    """Whether the test's own ``parametrize`` marks name ``name``."""
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0] if mark.args else mark.kwargs["argnames"]
+        if name in ([n.strip() for n in names.split(",")] if isinstance(names, str) else names):
+            return True
+    return False
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """An async test that does not take ``driver`` runs on asyncio and on trio (unless it
+    parametrizes ``anyio_backend`` itself); one that takes ``driver`` gets one backend per
+    driver from ``anyio_backend`` below."""
+    if (
+        "anyio_backend" in metafunc.fixturenames
+        and "driver" not in metafunc.fixturenames
+        and not _parametrizes(metafunc, "anyio_backend")
+    ):
+        metafunc.parametrize("anyio_backend", ["asyncio", "trio"], indirect=True)
+
+
+@pytest.fixture
 def anyio_backend(request: pytest.FixtureRequest) -> str:
-    """Run every ``pytest.mark.anyio`` test on asyncio and on trio."""
+    """The backend of every ``pytest.mark.anyio`` test: asyncio and trio in turn, or, for a
+    test that takes ``driver``, the driver's own: trio for "trio", asyncio for the others
+    (the sync client then runs in a worker thread of an asyncio test, so ``fail_after``
+    still bounds it). Every driver thus runs once, never once per backend."""
+    if "driver" in request.fixturenames:
+        return "trio" if request.getfixturevalue("driver") == "trio" else "asyncio"
     return str(request.param)
 
 
@@ -151,9 +183,8 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 # ----------------------------------------------------------------- provider stand-ins
 # Shared by test_imds / test_container (``server``, ``driver``, ``sleeps``, ``run``) and by
-# test_sts / test_assume_role (``sts``). A module requesting ``run`` must also override
-# ``anyio_backend`` from ``driver`` (sync and asyncio -> "asyncio", trio -> "trio"), else
-# each driver would also run under both backends of the ``anyio_backend`` above.
+# test_sts / test_assume_role (``sts``). ``driver`` also serves test_create, test_list and
+# test_tracing; reliability/test_faults and test_proxy have four drivers of their own.
 
 
 @pytest.fixture
@@ -167,9 +198,10 @@ def server() -> Iterator[MetadataServer]:
         stub.close()
 
 
-@pytest.fixture(params=["sync", "asyncio", "trio"])
+@pytest.fixture(params=DRIVERS)
 def driver(request: pytest.FixtureRequest) -> str:
-    """The driver ``run`` uses: the sync one, or the async one on asyncio or on trio."""
+    """The driver under test (``run`` uses it): the sync one, or the async one on asyncio
+    or on trio; an async test taking it runs on that driver's backend only."""
     return str(request.param)
 
 
@@ -202,3 +234,11 @@ def sts() -> Iterator[StsStandIn]:
     """A fresh loopback STS stand-in (``tests/_sts_server.py``), shut down after the test."""
     with StsStandIn() as stand_in:
         yield stand_in
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., FaultServer]]:
+    """``serve(action, ...)``: a started FaultServer (``tests/support/fault_server.py``)
+    with that script; every one started is closed after the test (test_create, test_list,
+    reliability/test_faults)."""
+    yield from started_servers()

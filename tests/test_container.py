@@ -46,12 +46,6 @@ GOOD = json.dumps(
 )
 
 
-@pytest.fixture
-def anyio_backend(driver: str) -> str:
-    """Overrides conftest's: the sync driver runs once, the async one on both backends."""
-    return "trio" if driver == "trio" else "asyncio"
-
-
 def container(env: Mapping[str, str], **options: Any) -> ContainerProvider:
     return ContainerProvider(make_ctx(env), **options)
 

@@ -56,16 +56,6 @@ TOKEN_HEADER = "x-aws-ec2-metadata-token"
 TTL_HEADER = "x-aws-ec2-metadata-token-ttl-seconds"
 
 
-# --------------------------------------------------------------------------- drivers
-
-
-@pytest.fixture
-def anyio_backend(driver: str) -> str:
-    """Overrides conftest's: the sync driver runs once (inside an asyncio test), the
-    async driver on asyncio and on trio."""
-    return "trio" if driver == "trio" else "asyncio"
-
-
 def imds(server: MetadataServer, **env: str) -> InstanceMetadataProvider:
     return InstanceMetadataProvider(
         make_ctx({"AWS_EC2_METADATA_SERVICE_ENDPOINT": server.url, **env})

@@ -90,16 +90,6 @@ class Service:
         return self.replies.pop(0)
 
 
-@pytest.fixture(params=["sync", "asyncio", "trio"])
-def driver(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def anyio_backend(driver: str) -> str:
-    return "trio" if driver == "trio" else "asyncio"
-
-
 @pytest.fixture
 def provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[TracerProvider]:
     """A real SDK provider as the global one (restored after the test)."""

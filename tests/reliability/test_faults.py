@@ -86,7 +86,6 @@ from tests.support.fault_server import (
     Reset,
     Seen,
     Silent,
-    started_servers,
 )
 from tests.support.metadata_server import make_ctx
 from tests.support.paths import FIXTURES as FIXTURES_DIR
@@ -149,19 +148,6 @@ def amz_date(seen: Seen) -> datetime:
 def driver(request: pytest.FixtureRequest) -> str:
     """Overrides conftest's ``driver``: the four client set-ups under test."""
     return str(request.param)
-
-
-@pytest.fixture
-def anyio_backend(driver: str) -> str:
-    """Overrides conftest's: one backend per driver (the sync client runs in a worker
-    thread of an asyncio test, so ``fail_after`` still bounds it)."""
-    return "trio" if driver == "trio" else "asyncio"
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[..., FaultServer]]:
-    """``serve(action, ...)``: a started FaultServer with that script, closed after the test."""
-    yield from started_servers()
 
 
 @dataclass
