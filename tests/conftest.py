@@ -15,17 +15,13 @@ import pytest
 
 from personalize_lite._steps import Plan
 from personalize_lite.testing import FixtureServer
-from tests.support.drive import async_runner, sync_runner
+from tests.support.drive import DRIVERS, async_runner, sync_runner
 from tests.support.fault_server import FaultServer, started_servers
 from tests.support.metadata_server import MetadataServer, Run
 from tests.support.paths import FIXTURES as FIXTURES_DIR
 from tests.support.sts_server import StsStandIn
 
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
-
-
-#: The drivers of ``driver``: the sync client, and the async one on asyncio or on trio.
-DRIVERS = ("sync", "asyncio", "trio")
 
 
 def _parametrizes(metafunc: pytest.Metafunc, name: str) -> bool:

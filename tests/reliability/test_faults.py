@@ -86,6 +86,8 @@ from tests.support.fault_server import (
     Reset,
     Seen,
     Silent,
+    error_body,
+    json_bytes,
 )
 from tests.support.metadata_server import make_ctx
 from tests.support.paths import FIXTURES as FIXTURES_DIR
@@ -121,14 +123,6 @@ def bound(attempts: int, slept: list[float] | tuple[float, ...] = ()) -> float:
 def guard(attempts: int, *, calls: int = 1) -> float:
     """The ``fail_after`` limit of a test making ``calls`` calls of ``attempts`` attempts."""
     return calls * bound(attempts, [float(2**n) for n in range(attempts)]) + HANG
-
-
-def json_bytes(value: object) -> bytes:
-    return json.dumps(value).encode()
-
-
-def error_body(code: str, message: str = "boom") -> bytes:
-    return json_bytes({"__type": code, "message": message})
 
 
 def http_date(when: datetime) -> str:

@@ -89,7 +89,7 @@ from tests.support.metadata_server import SECRET as IMDS_SECRET
 from tests.support.metadata_server import TOKEN as IMDS_TOKEN
 from tests.support.metadata_server import MetadataServer, Reply, creds_document
 from tests.support.paths import FIXTURES as FIXTURES_DIR
-from tests.support.sts_server import StsStandIn, _error_xml
+from tests.support.sts_server import StsStandIn, error_xml
 
 REGION = "us-east-1"
 ARN = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/sweep-job"
@@ -843,7 +843,7 @@ class EchoingSts(StsStandIn):
                 f"provided. The Canonical String for this request should have been 'POST / "
                 f"host:{headers.get('host')} x-amz-security-token:{token}'"
             )
-            return 403, _error_xml("SignatureDoesNotMatch", message)
+            return 403, error_xml("SignatureDoesNotMatch", message)
         return super().handle(path, headers, body)
 
 

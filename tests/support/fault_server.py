@@ -1,5 +1,5 @@
 """A scriptable misbehaving HTTP/1.1 server on 127.0.0.1, for the fault suite
-(``test_faults.py``).
+(``tests/reliability/test_faults.py``) and the create, list and reply-bounds tests.
 
 Raw sockets in background threads, so the sync client and the async client (asyncio,
 aiohttp or httpx transport, and trio) all meet exactly the same bytes. A script is a list
@@ -31,6 +31,7 @@ Every wait is cut short when the server closes, so no thread outlives its test.
 from __future__ import annotations
 
 import contextlib
+import json
 import select
 import socket
 import struct
@@ -51,6 +52,9 @@ __all__ = [
     "Reset",
     "Seen",
     "Silent",
+    "error_body",
+    "json_bytes",
+    "started_servers",
 ]
 
 #: The longest a handler waits for a request to arrive, or for a send to drain.
@@ -166,6 +170,16 @@ class Endless:
 
 
 Action = Reply | Reset | Raw | Drip | DripHead | Silent | Endless
+
+
+def json_bytes(value: object) -> bytes:
+    """A JSON body for a :class:`Reply`."""
+    return json.dumps(value).encode()
+
+
+def error_body(code: str, message: str = "boom") -> bytes:
+    """An AWS JSON 1.1 error body (``__type`` and ``message``) for a :class:`Reply`."""
+    return json_bytes({"__type": code, "message": message})
 
 
 def _reason(status: int) -> str:

@@ -22,6 +22,23 @@ from personalize_lite._config import AwsFiles, resolve_settings
 from personalize_lite._steps import Plan
 from personalize_lite.credentials._base import Credentials, ProviderContext
 
+__all__ = [
+    "ACCESS_KEY",
+    "AUTH",
+    "EXPECTED",
+    "EXPIRATION",
+    "SECRET",
+    "SECRETS",
+    "TOKEN",
+    "MetadataServer",
+    "Reply",
+    "Run",
+    "Seen",
+    "assert_no_secret",
+    "creds_document",
+    "make_ctx",
+]
+
 SECRET = "imdsSecretKeyDoNotLeak/0123456789abcdefEXAMPLE"
 TOKEN = "imdsSessionTokenDoNotLeak+FwoGZXIvYXdzEXAMPLE"
 AUTH = "containerAuthTokenDoNotLeak-eyJhbGciOi"
