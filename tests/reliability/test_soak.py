@@ -70,6 +70,8 @@ from tests.support.soak_server import (
     tcp_sockets,
 )
 
+pytestmark = pytest.mark.soak
+
 LONG: Final = os.environ.get("PL_SOAK") == "long"
 long_only = pytest.mark.skipif(
     not LONG, reason="long soak: runs only with PL_SOAK=long (make soak)"
