@@ -185,8 +185,8 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def server() -> Iterator[MetadataServer]:
-    """A fresh IMDS / container-endpoint stand-in on 127.0.0.1 (``tests/_metadata_server.py``),
-    closed after the test."""
+    """A fresh IMDS / container-endpoint stand-in on 127.0.0.1
+    (``tests/support/metadata_server.py``), closed after the test."""
     stub = MetadataServer()
     try:
         yield stub
@@ -227,7 +227,7 @@ def run(driver: str, sleeps: list[float]) -> Run:
 
 @pytest.fixture
 def sts() -> Iterator[StsStandIn]:
-    """A fresh loopback STS stand-in (``tests/_sts_server.py``), shut down after the test."""
+    """A fresh loopback STS stand-in (``tests/support/sts_server.py``), shut down after the test."""
     with StsStandIn() as stand_in:
         yield stand_in
 

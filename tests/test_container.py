@@ -1,6 +1,6 @@
 """Tests for personalize_lite.credentials._container: ContainerProvider against a stand-in endpoint.
 
-The stand-in is the :class:`MetadataServer` of ``tests/_metadata_server.py`` (shared with
+The stand-in is the :class:`MetadataServer` of ``tests/support/metadata_server.py`` (shared with
 ``test_imds.py``) on 127.0.0.1, reached through ``AWS_CONTAINER_CREDENTIALS_FULL_URI``.
 Network tests run on the sync driver and on the async driver under asyncio and trio
 (conftest's ``driver`` and ``run`` fixtures). The ECS address (``RELATIVE_URI``) and the

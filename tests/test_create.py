@@ -1,5 +1,5 @@
 """create_batch_inference_job on every driver (sync, asyncio, trio) against a real
-loopback server (``tests/_fault_server.py``): success, validation errors that send
+loopback server (``tests/support/fault_server.py``): success, validation errors that send
 nothing, and every branch of the safe retry.
 
 Safe retry: after an attempt whose outcome is unknown (5xx, read timeout, connection

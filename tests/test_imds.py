@@ -1,8 +1,8 @@
 """Tests for personalize_lite.credentials._imds: InstanceMetadataProvider against a stand-in IMDS.
 
-The stand-in (:class:`MetadataServer` of ``tests/_metadata_server.py``, shared with
+The stand-in (:class:`MetadataServer` of ``tests/support/metadata_server.py``, shared with
 ``test_container.py``) is a threaded ``http.server`` on 127.0.0.1 with scripted replies per
-route. Network behaviour is run through the real drivers (``tests/_drive.py``): every such
+route. Network behaviour is run through the real drivers (``tests/support/drive.py``): every such
 test runs three times, on the sync driver and on the async driver under asyncio and trio
 (conftest's ``driver`` fixture picks the anyio backend). Sleeps between attempts are
 recorded, never slept; the only real waits are the bounded 0.2 s timeout tests.

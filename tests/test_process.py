@@ -1,7 +1,7 @@
 """Tests for personalize_lite.credentials._process: the credential_process provider.
 
 Small Python scripts written to tmp_path are run with sys.executable, through the real
-sync and async drivers (tests/_drive.py). Parity tests run botocore's ProcessProvider on
+sync and async drivers (tests/support/drive.py). Parity tests run botocore's ProcessProvider on
 the same command.
 """
 

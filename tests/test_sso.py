@@ -2,7 +2,7 @@
 
 A real threaded ``http.server`` on 127.0.0.1 stands in for the SSO portal (pointed at
 with ``AWS_ENDPOINT_URL_SSO``); token cache files are written under tmp_path with HOME
-pointed there. Plans run through the real sync and async drivers (tests/_drive.py).
+pointed there. Plans run through the real sync and async drivers (tests/support/drive.py).
 Parity tests run botocore's SSOProvider against the same files and the same server.
 """
 

@@ -3,7 +3,7 @@
 Every case runs on four drivers: the sync client (in a worker thread of an asyncio test),
 the async client on asyncio with the transport it creates itself (httpx-aiohttp), the async
 client on asyncio over a plain ``httpx.AsyncClient()`` passed as ``http_client``, and the
-async client on trio. The server (``tests/_fault_server.py``) speaks raw HTTP/1.1 from a
+async client on trio. The server (``tests/support/fault_server.py``) speaks raw HTTP/1.1 from a
 thread, so all four meet the same bytes.
 
 Each case asserts the outcome (the job after retries, or exactly the expected
@@ -21,7 +21,7 @@ endless body and a gzip bomb cut at ``max_response_bytes``, a body or a head dri
 in cut at the attempt deadline, a credential request bounded by its own deadline.
 docs/reliability.md ("Faults") tabulates the behaviour and measured times.
 
-Run: ``.venv/bin/python -m pytest -q -W error tests/test_faults.py -p no:randomly``.
+Run: ``.venv/bin/python -m pytest -q -W error tests/reliability/test_faults.py -p no:randomly``.
 """
 
 from __future__ import annotations

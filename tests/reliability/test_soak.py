@@ -1,4 +1,5 @@
-"""Soak tests: thousands of calls against a faulty loopback server (``tests/_soak_server.py``:
+"""Soak tests: thousands of calls against a faulty loopback server
+(``tests/support/soak_server.py``:
 ~20 % seeded transient faults -- 503s, throttling, connection resets, replies slower than
 the read timeout).
 
