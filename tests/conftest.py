@@ -5,6 +5,7 @@ which opens a socket to anything but loopback."""
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -69,6 +70,19 @@ def aws_env(tmp_path: Path) -> dict[str, str]:
         # Never let a credential search reach the real instance metadata address.
         "AWS_EC2_METADATA_DISABLED": "true",
     }
+
+
+@pytest.fixture
+def botocore_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """os.environ with every AWS_ variable removed, for the botocore side of parity tests
+    (test_config, test_credentials); botocore's chain never reaches the instance metadata
+    address. test_assume_role has its own: it also points the files at tmp_path and sets a
+    region, and returns that folder."""
+    for key in list(os.environ):
+        if key.startswith("AWS_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    return monkeypatch
 
 
 @pytest.fixture

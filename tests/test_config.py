@@ -78,16 +78,6 @@ def settings(
     return resolve_settings(env=env or {}, files=files_from(config, credentials), **kwargs)
 
 
-@pytest.fixture
-def botocore_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """os.environ with every AWS_ variable removed, for the botocore side of parity tests."""
-    for key in list(os.environ):
-        if key.startswith("AWS_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    return monkeypatch
-
-
 def botocore_session(
     monkeypatch: pytest.MonkeyPatch, env: Mapping[str, str], profile: str | None = None
 ) -> Any:
