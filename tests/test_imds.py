@@ -522,7 +522,7 @@ def test_same_credentials_as_botocore(server: MetadataServer, token_status: int)
     assert ours.secret_access_key == theirs["secret_key"]
     assert ours.session_token == theirs["token"]
     assert ours.expiration.strftime("%Y-%m-%dT%H:%M:%SZ") == theirs["expiry_time"]
-    assert [(s.method, s.path) for s in botocore_requests] == server.paths()
+    assert [(s.method, s.target) for s in botocore_requests] == server.paths()
     assert [s.headers.get(TOKEN_HEADER) for s in botocore_requests] == [
         s.headers.get(TOKEN_HEADER) for s in server.seen
     ]
