@@ -60,13 +60,13 @@ dist: $(STAMP) ## build the sdist and the wheel into dist/
 dist-check: dist ## twine check, the wheel's and sdist's contents, the wheel alone in a fresh venv (serve + describe)
 	$(BIN)/python tools/dist_check.py dist
 
-RELIABILITY_TESTS := tests/test_faults.py tests/test_fuzz.py tests/test_secrets.py tests/test_soak.py
-
-reliability: $(STAMP) ## the reliability tests (faults, fuzz, secrets, fast soak), warnings as errors
-	$(BIN)/python -m pytest -W error $(RELIABILITY_TESTS)
+# Selected by marker: tests/reliability/conftest.py marks every test in that folder
+# `reliability`; test_soak.py marks its own `soak`.
+reliability: $(STAMP) ## the reliability tests (tests/reliability: faults, fuzz, secrets, fast soak), warnings as errors
+	$(BIN)/python -m pytest -W error -m reliability tests/reliability
 
 soak: $(STAMP) ## the long soak (~20,000 calls per client, figures printed); see RELIABILITY.md
-	PL_SOAK=long $(BIN)/python -m pytest -W error -s tests/test_soak.py
+	PL_SOAK=long $(BIN)/python -m pytest -W error -s -m soak tests/reliability
 
 clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage .nox dist

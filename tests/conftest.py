@@ -1,9 +1,11 @@
-"""Shared fixtures: the anyio backends, an isolated AWS environment, the fixture server,
-and a guard that fails a test which opens a socket to anything but loopback."""
+"""Shared fixtures: the anyio backends and the drivers, an isolated AWS environment, the
+fixture server, the loopback stand-ins of ``tests/support``, and a guard that fails a test
+which opens a socket to anything but loopback."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -14,17 +16,44 @@ import pytest
 
 from personalize_lite._steps import Plan
 from personalize_lite.testing import FixtureServer
-from tests._drive import async_runner, sync_runner
-from tests._metadata_server import MetadataServer, Run
-from tests._sts_server import StsStandIn
+from tests.support.drive import DRIVERS, async_runner, sync_runner
+from tests.support.fault_server import FaultServer, started_servers
+from tests.support.metadata_server import MetadataServer, Run
+from tests.support.paths import FIXTURES as FIXTURES_DIR
+from tests.support.sts_server import StsStandIn
 
-FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-@pytest.fixture(params=["asyncio", "trio"])
+def _parametrizes(metafunc: pytest.Metafunc, name: str) -> bool:
+    """Whether the test's own ``parametrize`` marks name ``name``."""
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0] if mark.args else mark.kwargs["argnames"]
+        if name in ([n.strip() for n in names.split(",")] if isinstance(names, str) else names):
+            return True
+    return False
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """An async test that does not take ``driver`` runs on asyncio and on trio (unless it
+    parametrizes ``anyio_backend`` itself); one that takes ``driver`` gets one backend per
+    driver from ``anyio_backend`` below."""
+    if (
+        "anyio_backend" in metafunc.fixturenames
+        and "driver" not in metafunc.fixturenames
+        and not _parametrizes(metafunc, "anyio_backend")
+    ):
+        metafunc.parametrize("anyio_backend", ["asyncio", "trio"], indirect=True)
+
+
+@pytest.fixture
 def anyio_backend(request: pytest.FixtureRequest) -> str:
-    """Run every ``pytest.mark.anyio`` test on asyncio and on trio."""
+    """The backend of every ``pytest.mark.anyio`` test: asyncio and trio in turn, or, for a
+    test that takes ``driver``, the driver's own: trio for "trio", asyncio for the others
+    (the sync client then runs in a worker thread of an asyncio test, so ``fail_after``
+    still bounds it). Every driver thus runs once, never once per backend."""
+    if "driver" in request.fixturenames:
+        return "trio" if request.getfixturevalue("driver") == "trio" else "asyncio"
     return str(request.param)
 
 
@@ -41,6 +70,19 @@ def aws_env(tmp_path: Path) -> dict[str, str]:
         # Never let a credential search reach the real instance metadata address.
         "AWS_EC2_METADATA_DISABLED": "true",
     }
+
+
+@pytest.fixture
+def botocore_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """os.environ with every AWS_ variable removed, for the botocore side of parity tests
+    (test_config, test_credentials); botocore's chain never reaches the instance metadata
+    address. test_assume_role has its own: it also points the files at tmp_path and sets a
+    region, and returns that folder."""
+    for key in list(os.environ):
+        if key.startswith("AWS_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    return monkeypatch
 
 
 @pytest.fixture
@@ -151,15 +193,14 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 # ----------------------------------------------------------------- provider stand-ins
 # Shared by test_imds / test_container (``server``, ``driver``, ``sleeps``, ``run``) and by
-# test_sts / test_assume_role (``sts``). A module requesting ``run`` must also override
-# ``anyio_backend`` from ``driver`` (sync and asyncio -> "asyncio", trio -> "trio"), else
-# each driver would also run under both backends of the ``anyio_backend`` above.
+# test_sts / test_assume_role (``sts``). ``driver`` also serves test_create, test_list and
+# test_tracing; reliability/test_faults and test_proxy have four drivers of their own.
 
 
 @pytest.fixture
 def server() -> Iterator[MetadataServer]:
-    """A fresh IMDS / container-endpoint stand-in on 127.0.0.1 (``tests/_metadata_server.py``),
-    closed after the test."""
+    """A fresh IMDS / container-endpoint stand-in on 127.0.0.1
+    (``tests/support/metadata_server.py``), closed after the test."""
     stub = MetadataServer()
     try:
         yield stub
@@ -167,9 +208,10 @@ def server() -> Iterator[MetadataServer]:
         stub.close()
 
 
-@pytest.fixture(params=["sync", "asyncio", "trio"])
+@pytest.fixture(params=DRIVERS)
 def driver(request: pytest.FixtureRequest) -> str:
-    """The driver ``run`` uses: the sync one, or the async one on asyncio or on trio."""
+    """The driver under test (``run`` uses it): the sync one, or the async one on asyncio
+    or on trio; an async test taking it runs on that driver's backend only."""
     return str(request.param)
 
 
@@ -199,6 +241,14 @@ def run(driver: str, sleeps: list[float]) -> Run:
 
 @pytest.fixture
 def sts() -> Iterator[StsStandIn]:
-    """A fresh loopback STS stand-in (``tests/_sts_server.py``), shut down after the test."""
+    """A fresh loopback STS stand-in (``tests/support/sts_server.py``), shut down after the test."""
     with StsStandIn() as stand_in:
         yield stand_in
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., FaultServer]]:
+    """``serve(action, ...)``: a started FaultServer (``tests/support/fault_server.py``)
+    with that script; every one started is closed after the test (test_create, test_list,
+    reliability/test_faults)."""
+    yield from started_servers()

@@ -1,6 +1,6 @@
 """Tests for personalize_lite.credentials._assume_role: assume-role profiles and web identity.
 
-Every STS call goes to the loopback stand-in of ``tests/_sts_server.py``, which verifies each
+Every STS call goes to the loopback stand-in of ``tests/support/sts_server.py``, which verifies each
 AssumeRole signature against the keys it has issued, so a chain's second call is proven
 to be signed with the first call's credentials. Providers run through both real drivers
 (sync, and async on asyncio and trio). Parity tests run botocore's own providers on the
@@ -32,9 +32,8 @@ from personalize_lite.credentials._base import (
     EnvProvider,
     ProviderContext,
 )
-
-from ._drive import async_runner, sync_runner
-from ._sts_server import NOW, SOURCE, WEB_TOKEN, StsStandIn, make_ctx
+from tests.support.drive import async_runner, sync_runner
+from tests.support.sts_server import NOW, SOURCE, WEB_TOKEN, StsStandIn, make_ctx
 
 ROLE_A = "arn:aws:iam::111111111111:role/role-a"
 ROLE_B = "arn:aws:iam::222222222222:role/role-b"

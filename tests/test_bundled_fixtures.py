@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import botocore.loaders
@@ -17,8 +16,8 @@ import pytest
 from personalize_lite._converter import make_converter
 from personalize_lite._json_protocol import TARGET, decode_error, decode_job
 from personalize_lite._steps import HttpResponse
+from tests.support.paths import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 _MODEL = botocore.model.ServiceModel(
     botocore.loaders.Loader().load_service_model("personalize", "service-2")
 )

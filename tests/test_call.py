@@ -34,8 +34,8 @@ from personalize_lite._call import describe
 from personalize_lite._retry import RetryQuota
 from personalize_lite._steps import HttpResponse, Plan, Send
 from personalize_lite.credentials._base import CredentialCache
-from tests._plans import ARN, FakeClock, drive, error, make_ctx, ok, reply
-from tests._vectors import load_json
+from tests.support.paths import load_json
+from tests.support.plans import ARN, FakeClock, drive, error, make_ctx, ok, reply
 
 RETRIES = load_json("botocore-observed/retries.out.json")
 STANDARD = RETRIES["scenarios"]["standard"]

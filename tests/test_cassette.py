@@ -20,8 +20,8 @@ from personalize_lite.testing import (
     match_key,
 )
 from personalize_lite.testing._cassette import authorization_key_id, check_example_credentials
+from tests.support.paths import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TARGET = "AmazonPersonalize.DescribeBatchInferenceJob"
 ARN = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/j"
 

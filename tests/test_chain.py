@@ -21,10 +21,10 @@ from personalize_lite import (
     PersonalizeClient,
 )
 from personalize_lite.testing import FixtureServer
-from tests._plans import FakeClock
-from tests._sts_server import SOURCE, StsStandIn
+from tests.support.jobs import FULL_ARN as ARN
+from tests.support.plans import FakeClock
+from tests.support.sts_server import SOURCE, StsStandIn
 
-ARN = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/movie-recs-full"
 START = datetime(2030, 1, 1, tzinfo=timezone.utc)
 
 

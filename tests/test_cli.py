@@ -30,13 +30,9 @@ from personalize_lite import __version__
 from personalize_lite._cli import main as cli_main
 from personalize_lite.testing import FixtureServer
 from personalize_lite.testing.demo import main as demo_main
+from tests.support.jobs import AKID, FULL_ARN, MISSING_ARN, SECRET, TOKEN
+from tests.support.paths import FIXTURES as FIXTURES_DIR
 
-AKID = "AKIDEXAMPLE"
-SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-TOKEN = "FwoGZXIvYXdzEXAMPLESESSIONTOKENvalue+/="
-FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"
-FULL_ARN = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/movie-recs-full"
-MISSING_ARN = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/no-such-job"
 SCRIPT = Path(sys.executable).with_name("personalize-lite")
 
 

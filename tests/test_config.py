@@ -35,7 +35,7 @@ from personalize_lite._config import (
     validate_profile_name,
 )
 from personalize_lite._errors import ConfigurationError, PersonalizeError
-from tests._vectors import VECTORS as ALL_VECTORS
+from tests.support.paths import VECTORS as ALL_VECTORS
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzSECRETKEY"
 VECTORS = ALL_VECTORS / "botocore-observed"
@@ -76,16 +76,6 @@ def settings(
     **kwargs: Any,
 ) -> Settings:
     return resolve_settings(env=env or {}, files=files_from(config, credentials), **kwargs)
-
-
-@pytest.fixture
-def botocore_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """os.environ with every AWS_ variable removed, for the botocore side of parity tests."""
-    for key in list(os.environ):
-        if key.startswith("AWS_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    return monkeypatch
 
 
 def botocore_session(

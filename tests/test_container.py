@@ -1,6 +1,6 @@
 """Tests for personalize_lite.credentials._container: ContainerProvider against a stand-in endpoint.
 
-The stand-in is the :class:`MetadataServer` of ``tests/_metadata_server.py`` (shared with
+The stand-in is the :class:`MetadataServer` of ``tests/support/metadata_server.py`` (shared with
 ``test_imds.py``) on 127.0.0.1, reached through ``AWS_CONTAINER_CREDENTIALS_FULL_URI``.
 Network tests run on the sync driver and on the async driver under asyncio and trio
 (conftest's ``driver`` and ``run`` fixtures). The ECS address (``RELATIVE_URI``) and the
@@ -27,8 +27,8 @@ from personalize_lite._steps import Blocking, Plan, Send
 from personalize_lite.credentials._base import ChainProvider
 from personalize_lite.credentials._container import ContainerProvider, check_full_uri
 from personalize_lite.credentials._imds import InstanceMetadataProvider
-from tests._drive import sync_runner
-from tests._metadata_server import (
+from tests.support.drive import sync_runner
+from tests.support.metadata_server import (
     AUTH,
     EXPECTED,
     SECRET,
@@ -44,12 +44,6 @@ PATH = "/v1/credentials"
 GOOD = json.dumps(
     {k: v for k, v in creds_document().items() if k not in ("Code", "LastUpdated", "Type")}
 )
-
-
-@pytest.fixture
-def anyio_backend(driver: str) -> str:
-    """Overrides conftest's: the sync driver runs once, the async one on both backends."""
-    return "trio" if driver == "trio" else "asyncio"
 
 
 def container(env: Mapping[str, str], **options: Any) -> ContainerProvider:

@@ -1,5 +1,5 @@
 """create_batch_inference_job on every driver (sync, asyncio, trio) against a real
-loopback server (``tests/_fault_server.py``): success, validation errors that send
+loopback server (``tests/support/fault_server.py``): success, validation errors that send
 nothing, and every branch of the safe retry.
 
 Safe retry: after an attempt whose outcome is unknown (5xx, read timeout, connection
@@ -12,7 +12,7 @@ first attempt, a throttle, a connect failure) is raised without a describe.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -30,9 +30,8 @@ from personalize_lite import (
 )
 from personalize_lite._call import outcome_unknown
 from personalize_lite._errors import Attempt
-from tests._fault_server import Action, FaultServer, Reply, Reset, Silent, started_servers
-from tests._lifecycle import (
-    DRIVERS,
+from tests.support.fault_server import Action, FaultServer, Reply, Reset, Silent
+from tests.support.lifecycle import (
     HANG,
     JOB_ARN,
     ROLE,
@@ -79,21 +78,6 @@ def described(**overrides: Any) -> Reply:
     return Reply(
         200, json_bytes({"batchInferenceJob": {k: v for k, v in job.items() if v is not None}})
     )
-
-
-@pytest.fixture(params=DRIVERS)
-def driver(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def anyio_backend(driver: str) -> str:
-    return "trio" if driver == "trio" else "asyncio"
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[..., FaultServer]]:
-    yield from started_servers()
 
 
 async def create(driver: str, env: dict[str, str], url: str, **kwargs: Any) -> str:

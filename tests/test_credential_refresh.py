@@ -23,9 +23,8 @@ from personalize_lite import (
 from personalize_lite._steps import HttpRequest, Plan, Send
 from personalize_lite.credentials._base import CredentialCache
 from personalize_lite.testing import FixtureServer
-from tests._plans import FakeClock, drive
-
-ARN = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/movie-recs-full"
+from tests.support.jobs import FULL_ARN as ARN
+from tests.support.plans import FakeClock, drive
 
 
 class _Scripted:

@@ -6,7 +6,6 @@ parity tests run botocore with os.environ patched for the botocore side only.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -716,16 +715,6 @@ def test_no_secret_in_any_error(
 
 
 # --------------------------------------------------------------------------- botocore parity
-
-
-@pytest.fixture
-def botocore_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for key in list(os.environ):
-        if key.startswith("AWS_"):
-            monkeypatch.delenv(key)
-    # Never let botocore's chain reach the network.
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    return monkeypatch
 
 
 Scenario = tuple[dict[str, str], str, str, "str | None"]

@@ -46,6 +46,8 @@ GOOD_SDIST = [
     "src/personalize_lite/py.typed",
     "fixtures/credentials/example.json",
     "tests/conftest.py",
+    "tests/support/__init__.py",
+    "tests/reliability/conftest.py",
     "tests/vectors/README.md",
 ]
 
@@ -97,6 +99,7 @@ def test_the_intended_sdist_passes() -> None:
         "docs/usage.md",
         "tests/__pycache__/conftest.cpython-311.pyc",
         "tests/.hypothesis/examples/x",
+        "tests/support/__pycache__/paths.cpython-311.pyc",
         ".venv/bin/python",
     ],
 )
@@ -108,6 +111,8 @@ def test_an_sdist_without_its_tests_fails() -> None:
     names = [n for n in GOOD_SDIST if not n.startswith("tests/")]
     assert dist_check.check_sdist_names(names) == [
         "sdist lacks tests/conftest.py",
+        "sdist lacks tests/support/__init__.py",
+        "sdist lacks tests/reliability/conftest.py",
         "sdist lacks tests/vectors/README.md",
     ]
 

@@ -35,8 +35,8 @@ from personalize_lite import PersonalizeClient, PersonalizeServiceError
 from personalize_lite._converter import make_converter
 from personalize_lite.testing import load_cassettes
 from personalize_lite.testing._emulator import example_credentials
+from tests.support.paths import FIXTURES as FIXTURES_DIR
 
-FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"
 CASSETTES = sorted(FIXTURES_DIR.glob("*.json"))
 EXAMPLE = example_credentials(env={})
 READY = "personalize-lite emulator listening on "

@@ -15,7 +15,6 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -37,8 +36,8 @@ from personalize_lite.testing import FixtureServer, load_cassettes
 from personalize_lite.testing._emulator import example_credentials
 from personalize_lite.testing._jobs import DEFAULT_PAGE_SIZE, JobStore
 from personalize_lite.testing._server import recorded_jobs
+from tests.support.paths import FIXTURES as FIXTURES_DIR
 
-FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"
 EXAMPLE = example_credentials(env={})
 SV = "arn:aws:personalize:us-east-1:123456789012:solution/movie-recs/3f1c2a9b"
 OTHER_SV = "arn:aws:personalize:us-east-1:123456789012:solution/other/00000001"

@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -28,8 +27,8 @@ from personalize_lite._sigv4 import sign_headers
 from personalize_lite.testing import FixtureServer
 from personalize_lite.testing._emulator import example_credentials
 from personalize_lite.testing._server import MAX_BODY, MAX_HEAD, MAX_HEADERS, MAX_REQUEST_LINE
+from tests.support.paths import FIXTURES as FIXTURES_DIR
 
-FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"
 EXAMPLE = example_credentials(env={})
 SECRETS = {EXAMPLE.access_key_id: EXAMPLE.secret_access_key}
 TARGET = "AmazonPersonalize.DescribeBatchInferenceJob"

@@ -35,7 +35,7 @@ from personalize_lite._endpoints import (
     validate_region,
 )
 from personalize_lite._errors import ConfigurationError
-from tests._vectors import VECTORS
+from tests.support.paths import VECTORS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SOURCE = REPO_ROOT / "src" / "personalize_lite" / "_endpoints.py"

@@ -1,8 +1,8 @@
 """Tests for personalize_lite.credentials._imds: InstanceMetadataProvider against a stand-in IMDS.
 
-The stand-in (:class:`MetadataServer` of ``tests/_metadata_server.py``, shared with
+The stand-in (:class:`MetadataServer` of ``tests/support/metadata_server.py``, shared with
 ``test_container.py``) is a threaded ``http.server`` on 127.0.0.1 with scripted replies per
-route. Network behaviour is run through the real drivers (``tests/_drive.py``): every such
+route. Network behaviour is run through the real drivers (``tests/support/drive.py``): every such
 test runs three times, on the sync driver and on the async driver under asyncio and trio
 (conftest's ``driver`` fixture picks the anyio backend). Sleeps between attempts are
 recorded, never slept; the only real waits are the bounded 0.2 s timeout tests.
@@ -32,8 +32,8 @@ from personalize_lite.credentials._imds import (
     InstanceMetadataProvider,
     parse_metadata_credentials,
 )
-from tests._drive import sync_runner
-from tests._metadata_server import (
+from tests.support.drive import sync_runner
+from tests.support.metadata_server import (
     ACCESS_KEY,
     EXPECTED,
     SECRET,
@@ -54,16 +54,6 @@ TOKEN_PATH = "/latest/api/token"
 ROLES_PATH = "/latest/meta-data/iam/security-credentials/"
 TOKEN_HEADER = "x-aws-ec2-metadata-token"
 TTL_HEADER = "x-aws-ec2-metadata-token-ttl-seconds"
-
-
-# --------------------------------------------------------------------------- drivers
-
-
-@pytest.fixture
-def anyio_backend(driver: str) -> str:
-    """Overrides conftest's: the sync driver runs once (inside an asyncio test), the
-    async driver on asyncio and on trio."""
-    return "trio" if driver == "trio" else "asyncio"
 
 
 def imds(server: MetadataServer, **env: str) -> InstanceMetadataProvider:
@@ -532,7 +522,7 @@ def test_same_credentials_as_botocore(server: MetadataServer, token_status: int)
     assert ours.secret_access_key == theirs["secret_key"]
     assert ours.session_token == theirs["token"]
     assert ours.expiration.strftime("%Y-%m-%dT%H:%M:%SZ") == theirs["expiry_time"]
-    assert [(s.method, s.path) for s in botocore_requests] == server.paths()
+    assert [(s.method, s.target) for s in botocore_requests] == server.paths()
     assert [s.headers.get(TOKEN_HEADER) for s in botocore_requests] == [
         s.headers.get(TOKEN_HEADER) for s in server.seen
     ]

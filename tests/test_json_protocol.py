@@ -68,7 +68,7 @@ from personalize_lite._json_protocol import (
 )
 from personalize_lite._models import BatchInferenceJob
 from personalize_lite._steps import HttpResponse
-from tests._vectors import VECTORS
+from tests.support.paths import VECTORS
 
 UTC = timezone.utc
 ARN = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/my-job"

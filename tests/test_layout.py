@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import pickle
+import subprocess
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -290,3 +292,64 @@ def test_type_hints_of_public_classes_still_evaluate() -> None:
     for cls in PUBLIC_CLASSES:
         if cls not in (personalize_lite.PersonalizeClient, personalize_lite.AsyncPersonalizeClient):
             typing.get_type_hints(cls)  # raises NameError when a name cannot be found
+
+
+# -- the tests' own layout (review item 6) --------------------------------------------------
+
+TESTS = Path(__file__).resolve().parent
+RELIABILITY = ("test_faults.py", "test_fuzz.py", "test_secrets.py", "test_soak.py")
+
+
+def test_helpers_live_in_support_and_reliability_suites_in_their_folder() -> None:
+    """tests/ holds test modules (tests/test_<module>.py) and conftest.py; shared helpers and
+    loopback servers live in tests/support/ (each with ``__all__``, none collected), the
+    reliability suites in tests/reliability/."""
+    top = sorted(path.name for path in TESTS.glob("*.py"))
+    assert [name for name in top if not name.startswith("test_")] == ["__init__.py", "conftest.py"]
+    assert not set(RELIABILITY) & set(top)
+    support = sorted((TESTS / "support").glob("*.py"))
+    assert len(support) >= 8
+    for path in support:
+        assert not path.name.startswith("test_"), path
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        assigned = {
+            target.id
+            for node in tree.body
+            for target in (
+                node.targets
+                if isinstance(node, ast.Assign)
+                else [node.target]
+                if isinstance(node, ast.AnnAssign)
+                else []
+            )
+            if isinstance(target, ast.Name)
+        }
+        assert path.name == "__init__.py" or "__all__" in assigned, path
+    reliability = sorted(path.name for path in (TESTS / "reliability").glob("test_*.py"))
+    assert reliability == sorted(RELIABILITY)
+
+
+def test_the_reliability_marker_selects_exactly_the_reliability_folder() -> None:
+    """``make reliability`` selects by marker: tests/reliability/conftest.py marks every test
+    in its folder and no other."""
+    outside = TESTS / "test_steps.py"
+
+    def collected(marker: str) -> list[str]:
+        command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
+        done = subprocess.run(
+            [*command, "-m", marker, str(TESTS / "reliability"), str(outside)],
+            cwd=TESTS.parent,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return [line for line in done.stdout.splitlines() if "::" in line]
+
+    marked = collected("reliability")
+    assert {line.split("::")[0].rpartition("/")[2] for line in marked} == set(RELIABILITY)
+    assert len(marked) > 400  # every suite's tests, not only a few
+    unmarked = collected("not reliability")
+    assert unmarked
+    assert all(line.startswith("tests/test_steps.py::") for line in unmarked), unmarked

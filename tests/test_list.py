@@ -26,10 +26,9 @@ from personalize_lite import (
     ResponseParseError,
 )
 from personalize_lite._pages import AsyncJobSummaries, JobSummaries
-from tests._fault_server import FaultServer, Reply, Silent, started_servers
-from tests._lifecycle import (
+from tests.support.fault_server import FaultServer, Reply, Silent
+from tests.support.lifecycle import (
     ACCOUNT,
-    DRIVERS,
     HANG,
     SV,
     Client,
@@ -67,21 +66,6 @@ def page(names: list[str], token: str | None = None) -> Reply:
 
 
 THREE_PAGES = (page(["a", "b"], "t1"), page(["c", "d"], "t2"), page(["e"]))
-
-
-@pytest.fixture(params=DRIVERS)
-def driver(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def anyio_backend(driver: str) -> str:
-    return "trio" if driver == "trio" else "asyncio"
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[..., FaultServer]]:
-    yield from started_servers()
 
 
 class Lister:

@@ -1,7 +1,7 @@
 """Tests for personalize_lite.credentials._process: the credential_process provider.
 
 Small Python scripts written to tmp_path are run with sys.executable, through the real
-sync and async drivers (tests/_drive.py). Parity tests run botocore's ProcessProvider on
+sync and async drivers (tests/support/drive.py). Parity tests run botocore's ProcessProvider on
 the same command.
 """
 
@@ -31,8 +31,7 @@ from personalize_lite._errors import (
 from personalize_lite._steps import Plan
 from personalize_lite.credentials._base import Credentials, ProviderContext
 from personalize_lite.credentials._process import DEFAULT_TIMEOUT, ProcessProvider, split_command
-
-from ._drive import async_runner, sync_runner
+from tests.support.drive import async_runner, sync_runner
 
 AKID = "AKIDPROCESSEXAMPLE"
 SECRET = "processSecretEXAMPLEwJalrXUtnFEMI/K7MDENG"

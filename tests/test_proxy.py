@@ -17,7 +17,6 @@ import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -34,7 +33,8 @@ from personalize_lite import (
     RetryConfig,
 )
 from personalize_lite._proxies import ProxyRoutes, direct_transport, environ_proxies
-from tests._metadata_server import ACCESS_KEY, AUTH, MetadataServer, Reply, creds_document
+from tests.support.exchange import Seen
+from tests.support.metadata_server import ACCESS_KEY, AUTH, MetadataServer, Reply, creds_document
 
 ARN = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/proxied-job"
 CREDS = Credentials(access_key_id="AKIDSTATIC", secret_access_key="static/secret/key")
@@ -47,15 +47,6 @@ DRIVERS = ["sync", "asyncio-httpx", "asyncio-aiohttp", "trio"]
 
 
 # --------------------------------------------------------------------------- the proxy
-
-
-@dataclass
-class Seen:
-    method: str
-    #: The request target as sent: absolute-form (``http://host:port/``) through a proxy,
-    #: ``host:port`` for a CONNECT, origin-form (``/``) to a server.
-    target: str
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -35,9 +35,8 @@ from personalize_lite.testing import (
     load_cassette,
     replay,
 )
+from tests.support.paths import FIXTURES, REPO
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO / "fixtures"
 EXAMPLE_SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 EXAMPLE = Credentials(access_key_id="AKIDEXAMPLE", secret_access_key=EXAMPLE_SECRET)
 REAL_SECRET = "rEaLlOoKiNgSeCrEtKeY/0123456789abcdefghij"

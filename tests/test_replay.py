@@ -37,9 +37,8 @@ from personalize_lite.testing import (
     load_cassette,
     replay,
 )
-from tests._vectors import load_json
+from tests.support.paths import FIXTURES, load_json
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CREDS = Credentials(access_key_id="AKIDTESTING", secret_access_key="not-a-real-secret")
 SIGNED_AT = datetime(2015, 8, 30, 12, 36, tzinfo=timezone.utc)
 Expected = str | type[PersonalizeServiceError]

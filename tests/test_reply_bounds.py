@@ -13,7 +13,6 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpcore
@@ -36,10 +35,11 @@ from personalize_lite._deadline_backend import DeadlineBackend, bounded, is_boun
 from personalize_lite._httpx import DEFAULT_MAX_RESPONSE_BYTES, Exchange, attempt_seconds
 from personalize_lite._proxies import ProxyRouter
 from personalize_lite._steps import HttpRequest, Send
-from tests._fault_server import Drip, FaultServer
-from tests._fault_server import Reply as FaultReply
+from tests.support.fault_server import Drip, FaultServer
+from tests.support.fault_server import Reply as FaultReply
+from tests.support.paths import FIXTURES
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "strict-active.json"
+FIXTURE = FIXTURES / "strict-active.json"
 JOB_BODY: bytes = json.loads(FIXTURE.read_text())["interactions"][0]["response"]["body"].encode()
 ARN = json.loads(JOB_BODY)["batchInferenceJob"]["batchInferenceJobArn"]
 CREDS = Credentials(access_key_id="AKIDEXAMPLE", secret_access_key="replyBoundsSecretEXAMPLE")

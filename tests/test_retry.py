@@ -17,7 +17,7 @@ from personalize_lite._retry import (
     RetryQuota,
     classify,
 )
-from tests._vectors import load_json
+from tests.support.paths import load_json
 
 RETRIES = load_json("botocore-observed/retries.out.json")
 CONSTANTS = RETRIES["constants"]

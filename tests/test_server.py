@@ -32,8 +32,8 @@ from personalize_lite._sigv4 import sign_headers
 from personalize_lite.testing import FixtureServer, default_fixtures
 from personalize_lite.testing._emulator import SECRET_KEY_ENV, check_signature, example_credentials
 from personalize_lite.testing._server import loopback_host
+from tests.support.paths import FIXTURES as FIXTURES_DIR
 
-FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"
 SRC_DIR = Path(__file__).resolve().parents[1] / "src"
 #: The AWS documentation's example secret key (public; tests may spell it out, src/ may not).
 DOCUMENTED_SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"

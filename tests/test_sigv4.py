@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from personalize_lite import Credentials
 from personalize_lite._sigv4 import SERVICE, sign_headers
-from tests._vectors import VECTORS, load_json
+from tests.support.paths import VECTORS, load_json
 
 CAPTURE = load_json("botocore-observed/capture_request.out.json")
 SUITE = VECTORS / "aws4_testsuite"

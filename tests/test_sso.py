@@ -2,7 +2,7 @@
 
 A real threaded ``http.server`` on 127.0.0.1 stands in for the SSO portal (pointed at
 with ``AWS_ENDPOINT_URL_SSO``); token cache files are written under tmp_path with HOME
-pointed there. Plans run through the real sync and async drivers (tests/_drive.py).
+pointed there. Plans run through the real sync and async drivers (tests/support/drive.py).
 Parity tests run botocore's SSOProvider against the same files and the same server.
 """
 
@@ -36,8 +36,7 @@ from personalize_lite._errors import (
 from personalize_lite._steps import Blocking, Plan, Send
 from personalize_lite.credentials._base import Credentials, ProviderContext
 from personalize_lite.credentials._sso import SSOProvider, sso_token_cache_key
-
-from ._drive import async_runner, sync_runner
+from tests.support.drive import async_runner, sync_runner
 
 START_URL = "https://corp.awsapps.com/start"
 SESSION = "corp"

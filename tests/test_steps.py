@@ -16,7 +16,7 @@ from personalize_lite._steps import (
     resume,
     send_with_retries,
 )
-from tests._plans import drive
+from tests.support.plans import drive
 
 REQUEST = HttpRequest(method="GET", url="http://127.0.0.1:9/x", headers=(), body=b"")
 

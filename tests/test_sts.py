@@ -1,10 +1,10 @@
 """Tests for personalize_lite.credentials._sts: the STS endpoint, the Query request, the XML reply.
 
-HTTP goes to :class:`StsStandIn` (``tests/_sts_server.py``, shared with
+HTTP goes to :class:`StsStandIn` (``tests/support/sts_server.py``, shared with
 ``test_assume_role.py``), a threaded ``http.server`` on 127.0.0.1 that parses the form
 body, verifies SigV4 signatures against the keys it knows (and the absence of one for web
 identity), and answers with XML, or to moto's STS in server mode. Plans run through
-the real drivers (``tests/_drive.py``); a few core tests step a plan by hand.
+the real drivers (``tests/support/drive.py``); a few core tests step a plan by hand.
 """
 
 from __future__ import annotations
@@ -38,9 +38,8 @@ from personalize_lite.credentials._sts import (
     assume_role_with_web_identity_plan,
     sts_endpoint,
 )
-
-from ._drive import async_runner, sync_runner
-from ._sts_server import NOW, SOURCE, WEB_TOKEN, StsStandIn, make_ctx
+from tests.support.drive import async_runner, sync_runner
+from tests.support.sts_server import NOW, SOURCE, WEB_TOKEN, StsStandIn, make_ctx
 
 ROLE = "arn:aws:iam::123456789012:role/reader"
 

@@ -13,7 +13,6 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,7 +28,6 @@ from personalize_lite import (
     ConfigurationError,
     ConnectionClosedError,
     ConnectTimeoutError,
-    Credentials,
     EndpointConnectionError,
     ExpiredTokenException,
     FieldsForThemeGeneration,
@@ -48,31 +46,19 @@ from personalize_lite import (
 )
 from personalize_lite._steps import Plan
 from personalize_lite.testing import FixtureServer
-
-AKID = "AKIDEXAMPLE"
-SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-TOKEN = "FwoGZXIvYXdzEXAMPLESESSIONTOKENvalue+/="
-CREDS = Credentials(access_key_id=AKID, secret_access_key=SECRET)
-CREDS_WITH_TOKEN = Credentials(access_key_id=AKID, secret_access_key=SECRET, session_token=TOKEN)
-REGION = "us-east-1"
-URL = "https://personalize.us-east-1.amazonaws.com/"
-FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"
-T0 = datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc)
-
-
-def arn(name: str) -> str:
-    return f"arn:aws:personalize:us-east-1:123456789012:batch-inference-job/{name}"
-
-
-def job_body(name: str = "job", status: str = "ACTIVE") -> dict[str, Any]:
-    return {
-        "batchInferenceJob": {
-            "jobName": name,
-            "batchInferenceJobArn": arn(name),
-            "status": status,
-            "creationDateTime": 1700000000.123,
-        }
-    }
+from tests.support.jobs import (
+    AKID,
+    CREDS,
+    CREDS_WITH_TOKEN,
+    REGION,
+    SECRET,
+    T0,
+    TOKEN,
+    URL,
+    arn,
+    job_body,
+)
+from tests.support.paths import FIXTURES as FIXTURES_DIR
 
 
 def error_response(status: int, code: str, message: str = "boom") -> httpx.Response:

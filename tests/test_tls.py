@@ -21,9 +21,9 @@ from personalize_lite import (
 )
 from personalize_lite._httpx import tls_verify
 from personalize_lite.testing import FixtureServer
-from tests.conftest import FIXTURES_DIR
+from tests.support.jobs import FULL_ARN as ARN
+from tests.support.paths import FIXTURES as FIXTURES_DIR
 
-ARN = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/movie-recs-full"
 CREDS = Credentials(access_key_id="AKIDEXAMPLE", secret_access_key="tls-test-secret")
 
 

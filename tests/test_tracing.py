@@ -96,16 +96,6 @@ class Service:
         return self.replies.pop(0)
 
 
-@pytest.fixture(params=["sync", "asyncio", "trio"])
-def driver(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def anyio_backend(driver: str) -> str:
-    return "trio" if driver == "trio" else "asyncio"
-
-
 @pytest.fixture
 def provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[TracerProvider]:
     """A real SDK provider as the global one (restored after the test)."""
@@ -709,7 +699,7 @@ async def test_global_httpx_instrumentation_on_the_clients_own_transports(
     sync client's and the async client's on trio (and on asyncio without the aiohttp
     extra) have HTTP spans under ours. The asyncio client over httpx-aiohttp has none
     from it (aiohttp's own instrumentation covers that transport): ours is still there."""
-    from tests._fault_server import FaultServer, Reply
+    from tests.support.fault_server import FaultServer, Reply
 
     replies = [Reply(503, json.dumps({"__type": "ServiceUnavailable"}).encode())]
     replies.append(Reply(200, json.dumps(job()).encode(), headers=[("x-amzn-RequestId", "r")]))

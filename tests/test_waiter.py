@@ -24,7 +24,7 @@ from personalize_lite import (
 )
 from personalize_lite._call import wait
 from personalize_lite.testing import FixtureServer
-from tests._plans import ARN, FakeClock, drive, error, make_ctx, ok
+from tests.support.plans import ARN, FakeClock, drive, error, make_ctx, ok
 
 LIFECYCLE = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/nightly-batch"
 CREDS = Credentials(access_key_id="AKIDEXAMPLE", secret_access_key="example")

@@ -84,6 +84,8 @@ SDIST_REQUIRED: Final = (
     "src/personalize_lite/py.typed",
     "fixtures/credentials/example.json",
     "tests/conftest.py",
+    "tests/support/__init__.py",
+    "tests/reliability/conftest.py",
     "tests/vectors/README.md",
 )
 _SDIST_FORBIDDEN_PARTS: Final = frozenset(WHEEL_FORBIDDEN) - {"tests", "tools"}

@@ -1,4 +1,5 @@
-"""Soak tests: thousands of calls against a faulty loopback server (``tests/_soak_server.py``:
+"""Soak tests: thousands of calls against a faulty loopback server
+(``tests/support/soak_server.py``:
 ~20 % seeded transient faults -- 503s, throttling, connection resets, replies slower than
 the read timeout).
 
@@ -61,7 +62,7 @@ from personalize_lite import (
     TransportError,
 )
 from personalize_lite._retry import RetryQuota
-from tests._soak_server import (
+from tests.support.soak_server import (
     ACCESS_KEY,
     CANNED_ARN_PREFIX,
     FAULTS,
@@ -69,6 +70,8 @@ from tests._soak_server import (
     SoakServer,
     tcp_sockets,
 )
+
+pytestmark = pytest.mark.soak
 
 LONG: Final = os.environ.get("PL_SOAK") == "long"
 long_only = pytest.mark.skipif(

@@ -83,14 +83,14 @@ from personalize_lite.credentials._imds import InstanceMetadataProvider
 from personalize_lite.credentials._process import ProcessProvider
 from personalize_lite.credentials._sso import SSOProvider, sso_token_cache_key
 from personalize_lite.testing import AsyncRecordingTransport, FixtureServer, RecordingTransport
-from tests._drive import sync_runner
-from tests._metadata_server import AUTH as CONTAINER_AUTH
-from tests._metadata_server import SECRET as IMDS_SECRET
-from tests._metadata_server import TOKEN as IMDS_TOKEN
-from tests._metadata_server import MetadataServer, Reply, creds_document
-from tests._sts_server import StsStandIn, _error_xml
+from tests.support.drive import sync_runner
+from tests.support.metadata_server import AUTH as CONTAINER_AUTH
+from tests.support.metadata_server import SECRET as IMDS_SECRET
+from tests.support.metadata_server import TOKEN as IMDS_TOKEN
+from tests.support.metadata_server import MetadataServer, Reply, creds_document
+from tests.support.paths import FIXTURES as FIXTURES_DIR
+from tests.support.sts_server import StsStandIn, error_xml
 
-FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"
 REGION = "us-east-1"
 ARN = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/sweep-job"
 ROLE_ARN = "arn:aws:iam::123456789012:role/sweep-role"
@@ -843,7 +843,7 @@ class EchoingSts(StsStandIn):
                 f"provided. The Canonical String for this request should have been 'POST / "
                 f"host:{headers.get('host')} x-amz-security-token:{token}'"
             )
-            return 403, _error_xml("SignatureDoesNotMatch", message)
+            return 403, error_xml("SignatureDoesNotMatch", message)
         return super().handle(path, headers, body)
 
 

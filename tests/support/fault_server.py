@@ -1,5 +1,5 @@
 """A scriptable misbehaving HTTP/1.1 server on 127.0.0.1, for the fault suite
-(``test_faults.py``).
+(``tests/reliability/test_faults.py``) and the create, list and reply-bounds tests.
 
 Raw sockets in background threads, so the sync client and the async client (asyncio,
 aiohttp or httpx transport, and trio) all meet exactly the same bytes. A script is a list
@@ -31,14 +31,16 @@ Every wait is cut short when the server closes, so no thread outlives its test.
 from __future__ import annotations
 
 import contextlib
+import json
 import select
 import socket
 import struct
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Final
+
+from tests.support.exchange import Reply, Seen, reason
 
 __all__ = [
     "Action",
@@ -51,49 +53,14 @@ __all__ = [
     "Reset",
     "Seen",
     "Silent",
+    "error_body",
+    "json_bytes",
+    "started_servers",
 ]
 
 #: The longest a handler waits for a request to arrive, or for a send to drain.
 _IO_LIMIT: Final = 10.0
 _MAX_HEAD: Final = 64 * 1024
-
-
-@dataclass(frozen=True)
-class Seen:
-    """One request the server read completely."""
-
-    method: str
-    target: str
-    #: Header names lower-cased (a repeated header keeps its last value).
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A complete response (``Connection: close``), then a normal close (FIN).
-
-    ``delay``: seconds to wait before the status line. ``content_length``: the declared
-    length when it is not ``len(body)`` (a larger one makes a body cut short).
-    ``Content-Length`` and ``Connection`` are added unless ``headers`` has them.
-    """
-
-    status: int = 200
-    body: bytes = b""
-    headers: Sequence[tuple[str, str]] = ()
-    delay: float = 0.0
-    content_length: int | None = None
-
-    def head(self) -> bytes:
-        names = {name.lower() for name, _ in self.headers}
-        lines = [f"HTTP/1.1 {self.status} {_reason(self.status)}"]
-        lines += [f"{name}: {value}" for name, value in self.headers]
-        if "content-length" not in names:
-            length = len(self.body) if self.content_length is None else self.content_length
-            lines.append(f"Content-Length: {length}")
-        if "connection" not in names:
-            lines.append("Connection: close")
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
 @dataclass(frozen=True)
@@ -136,7 +103,7 @@ class DripHead:
     def parts(self) -> list[bytes]:
         status, _, rest = self.reply.head().partition(b"\r\n")
         drip = [f"X-Drip-{n}: {'d' * 8}\r\n".encode() for n in range(self.lines)]
-        return [status + b"\r\n", *drip, rest + self.reply.body]
+        return [status + b"\r\n", *drip, rest + self.reply.data()]
 
 
 @dataclass(frozen=True)
@@ -157,7 +124,7 @@ class Endless:
     headers: Sequence[tuple[str, str]] = ()
 
     def head(self) -> bytes:
-        lines = [f"HTTP/1.1 {self.status} {_reason(self.status)}", "Transfer-Encoding: chunked"]
+        lines = [f"HTTP/1.1 {self.status} {reason(self.status)}", "Transfer-Encoding: chunked"]
         lines += [f"{name}: {value}" for name, value in self.headers]
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
@@ -168,11 +135,14 @@ class Endless:
 Action = Reply | Reset | Raw | Drip | DripHead | Silent | Endless
 
 
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown"
+def json_bytes(value: object) -> bytes:
+    """A JSON body for a :class:`Reply`."""
+    return json.dumps(value).encode()
+
+
+def error_body(code: str, message: str = "boom") -> bytes:
+    """An AWS JSON 1.1 error body (``__type`` and ``message``) for a :class:`Reply`."""
+    return json_bytes({"__type": code, "message": message})
 
 
 class FaultServer:
@@ -325,7 +295,7 @@ class FaultServer:
     def _reply(self, conn: socket.socket, reply: Reply) -> None:
         if reply.delay and self._stop.wait(reply.delay):
             return
-        self._send_and_close(conn, reply.head() + reply.body)
+        self._send_and_close(conn, reply.head() + reply.data())
 
     def _send_and_close(self, conn: socket.socket, data: bytes) -> None:
         conn.settimeout(_IO_LIMIT)
@@ -335,7 +305,7 @@ class FaultServer:
         self._drain(conn)
 
     def _drip(self, conn: socket.socket, drip: Drip) -> None:
-        body = drip.reply.body
+        body = drip.reply.data()
         size = -(-len(body) // drip.pieces)
         conn.settimeout(_IO_LIMIT)
         conn.sendall(drip.reply.head())

@@ -65,8 +65,8 @@ from personalize_lite import (
 from personalize_lite._errors import service_error_class
 from personalize_lite._json_protocol import decode_error, decode_job
 from personalize_lite._steps import HttpResponse
+from tests.support.paths import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SCALE = float(os.environ.get("PERSONALIZE_LITE_FUZZ_SCALE", "1"))
 ARN = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/my-batch-job"
 CREDS = Credentials(access_key_id="AKIDFUZZ", secret_access_key="fuzz/secret/key")

@@ -16,9 +16,27 @@ import anyio.to_thread
 import httpx
 
 from personalize_lite import AsyncPersonalizeClient, Credentials, PersonalizeClient, RetryConfig
-from tests._fault_server import Seen
+from tests.support.drive import DRIVERS
+from tests.support.fault_server import Seen, error_body, json_bytes
 
-DRIVERS = ("sync", "asyncio", "trio")
+__all__ = [
+    "ACCOUNT",
+    "CREDS",
+    "DRIVERS",
+    "HANG",
+    "JOB_ARN",
+    "ROLE",
+    "SV",
+    "TIMEOUT",
+    "Client",
+    "Sleeps",
+    "body",
+    "client_for",
+    "error_body",
+    "json_bytes",
+    "target",
+]
+
 CREDS = Credentials(access_key_id="AKIDEXAMPLE", secret_access_key="lifecycleSecretKeyEXAMPLE")
 ACCOUNT = "123456789012"
 SV = f"arn:aws:personalize:us-east-1:{ACCOUNT}:solution/shoes/abc123"
@@ -27,14 +45,6 @@ JOB_ARN = f"arn:aws:personalize:us-east-1:{ACCOUNT}:batch-inference-job/nightly-
 TIMEOUT = 0.5
 #: ``fail_after`` limit for one test: generous, so only a hang trips it.
 HANG = 30.0
-
-
-def json_bytes(value: object) -> bytes:
-    return json.dumps(value).encode()
-
-
-def error_body(code: str, message: str = "boom") -> bytes:
-    return json_bytes({"__type": code, "message": message})
 
 
 def target(seen: Seen) -> str:

@@ -25,6 +25,19 @@ from personalize_lite._steps import (
 )
 from personalize_lite.credentials._base import CredentialCache, StaticProvider
 
+__all__ = [
+    "ARN",
+    "EXAMPLE",
+    "FROZEN",
+    "Driven",
+    "FakeClock",
+    "drive",
+    "error",
+    "make_ctx",
+    "ok",
+    "reply",
+]
+
 ARN = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/my-batch-job"
 EXAMPLE = Credentials(
     access_key_id="AKIDEXAMPLE", secret_access_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"

@@ -14,7 +14,12 @@ from typing import Any, TypeVar
 from personalize_lite import AsyncPersonalizeClient, Credentials, PersonalizeClient
 from personalize_lite._steps import Plan
 
+__all__ = ["DRIVERS", "async_runner", "sync_runner"]
+
 T = TypeVar("T")
+#: The drivers of conftest's ``driver``: the sync client, and the async one on asyncio or
+#: on trio.
+DRIVERS = ("sync", "asyncio", "trio")
 
 _ENV = {
     "AWS_CONFIG_FILE": os.devnull,

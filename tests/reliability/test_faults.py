@@ -3,7 +3,7 @@
 Every case runs on four drivers: the sync client (in a worker thread of an asyncio test),
 the async client on asyncio with the transport it creates itself (httpx-aiohttp), the async
 client on asyncio over a plain ``httpx.AsyncClient()`` passed as ``http_client``, and the
-async client on trio. The server (``tests/_fault_server.py``) speaks raw HTTP/1.1 from a
+async client on trio. The server (``tests/support/fault_server.py``) speaks raw HTTP/1.1 from a
 thread, so all four meet the same bytes.
 
 Each case asserts the outcome (the job after retries, or exactly the expected
@@ -21,7 +21,7 @@ endless body and a gzip bomb cut at ``max_response_bytes``, a body or a head dri
 in cut at the attempt deadline, a credential request bounded by its own deadline.
 docs/reliability.md ("Faults") tabulates the behaviour and measured times.
 
-Run: ``.venv/bin/python -m pytest -q -W error tests/test_faults.py -p no:randomly``.
+Run: ``.venv/bin/python -m pytest -q -W error tests/reliability/test_faults.py -p no:randomly``.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
-from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -76,8 +75,8 @@ from personalize_lite import (
 )
 from personalize_lite._steps import Plan
 from personalize_lite.credentials._container import ContainerProvider
-from tests._drive import async_runner, sync_runner
-from tests._fault_server import (
+from tests.support.drive import async_runner, sync_runner
+from tests.support.fault_server import (
     Drip,
     DripHead,
     Endless,
@@ -87,15 +86,16 @@ from tests._fault_server import (
     Reset,
     Seen,
     Silent,
-    started_servers,
+    error_body,
+    json_bytes,
 )
-from tests._metadata_server import make_ctx
+from tests.support.metadata_server import make_ctx
+from tests.support.paths import FIXTURES as FIXTURES_DIR
 
 pytestmark = pytest.mark.anyio
 
 E = TypeVar("E", bound=PersonalizeError)
 
-FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"
 _STRICT = json.loads((FIXTURES_DIR / "strict-active.json").read_text(encoding="utf-8"))
 #: The reply body of strict-active.json: a job with every commonly set field.
 JOB_BODY: bytes = _STRICT["interactions"][0]["response"]["body"].encode()
@@ -125,14 +125,6 @@ def guard(attempts: int, *, calls: int = 1) -> float:
     return calls * bound(attempts, [float(2**n) for n in range(attempts)]) + HANG
 
 
-def json_bytes(value: object) -> bytes:
-    return json.dumps(value).encode()
-
-
-def error_body(code: str, message: str = "boom") -> bytes:
-    return json_bytes({"__type": code, "message": message})
-
-
 def http_date(when: datetime) -> str:
     return format_datetime(when, usegmt=True)
 
@@ -150,19 +142,6 @@ def amz_date(seen: Seen) -> datetime:
 def driver(request: pytest.FixtureRequest) -> str:
     """Overrides conftest's ``driver``: the four client set-ups under test."""
     return str(request.param)
-
-
-@pytest.fixture
-def anyio_backend(driver: str) -> str:
-    """Overrides conftest's: one backend per driver (the sync client runs in a worker
-    thread of an asyncio test, so ``fail_after`` still bounds it)."""
-    return "trio" if driver == "trio" else "asyncio"
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[..., FaultServer]]:
-    """``serve(action, ...)``: a started FaultServer with that script, closed after the test."""
-    yield from started_servers()
 
 
 @dataclass

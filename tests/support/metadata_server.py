@@ -13,7 +13,6 @@ import json
 import os
 import threading
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -21,6 +20,24 @@ from typing import Any
 from personalize_lite._config import AwsFiles, resolve_settings
 from personalize_lite._steps import Plan
 from personalize_lite.credentials._base import Credentials, ProviderContext
+from tests.support.exchange import Reply, Seen
+
+__all__ = [
+    "ACCESS_KEY",
+    "AUTH",
+    "EXPECTED",
+    "EXPIRATION",
+    "SECRET",
+    "SECRETS",
+    "TOKEN",
+    "MetadataServer",
+    "Reply",
+    "Run",
+    "Seen",
+    "assert_no_secret",
+    "creds_document",
+    "make_ctx",
+]
 
 SECRET = "imdsSecretKeyDoNotLeak/0123456789abcdefEXAMPLE"
 TOKEN = "imdsSessionTokenDoNotLeak+FwoGZXIvYXdzEXAMPLE"
@@ -57,27 +74,6 @@ EXPECTED = Credentials(
 )
 
 
-@dataclass
-class Reply:
-    """One scripted answer. ``delay`` seconds pass before it is sent (cut short when the
-    server closes)."""
-
-    status: int = 200
-    body: bytes | str = b""
-    delay: float = 0.0
-
-    def data(self) -> bytes:
-        return self.body.encode() if isinstance(self.body, str) else self.body
-
-
-@dataclass
-class Seen:
-    method: str
-    path: str
-    #: Header names lower-cased.
-    headers: dict[str, str] = field(default_factory=dict)
-
-
 class _Handler(BaseHTTPRequestHandler):
     server: _HttpServer
 
@@ -99,8 +95,12 @@ class _Handler(BaseHTTPRequestHandler):
         body = reply.data()
         try:
             self.send_response(reply.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
+            if not reply.has_header("content-type"):
+                self.send_header("Content-Type", "application/json")
+            for name, value in reply.headers:
+                self.send_header(name, value)
+            if not reply.has_header("content-length"):
+                self.send_header("Content-Length", str(reply.declared_length()))
             self.end_headers()
             self.wfile.write(body)
         except OSError:  # the client gave up (timeout tests)
@@ -164,7 +164,7 @@ class MetadataServer:
             return queue.pop(0) if len(queue) > 1 else queue[0]
 
     def paths(self) -> list[tuple[str, str]]:
-        return [(seen.method, seen.path) for seen in self.seen]
+        return [(seen.method, seen.target) for seen in self.seen]
 
     def close(self) -> None:
         self.closing.set()

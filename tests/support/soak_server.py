@@ -2,7 +2,7 @@
 
 :class:`FaultyServer` is an asyncio-streams server on its own event loop in its own
 thread. The tests run it in a child process (:class:`SoakServer`, which starts
-``python -m tests._soak_server`` and drives it over stdin/stdout), so that serving takes
+``python -m tests.support.soak_server`` and drives it over stdin/stdout), so that serving takes
 neither the test process's GIL nor its memory: the client under test gets one CPU, and
 tracemalloc sees only the client. Every request gets
 the canned DescribeBatchInferenceJob reply of ``fixtures/strict-active.json``, except a
@@ -44,6 +44,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Final
 
+from tests.support.paths import FIXTURES as FIXTURES_DIR
+from tests.support.paths import REPO
+
 __all__ = [
     "CANNED_ARN_PREFIX",
     "FAULTS",
@@ -54,7 +57,6 @@ __all__ = [
     "tcp_sockets",
 ]
 
-FIXTURES_DIR: Final = Path(__file__).resolve().parents[1] / "fixtures"
 TARGET: Final = b"AmazonPersonalize.DescribeBatchInferenceJob"
 CANNED_ARN_PREFIX: Final = "arn:aws:personalize:us-east-1:123456789012:batch-inference-job/"
 #: The access key every soak client signs with (the AWS documentation's example key).
@@ -358,8 +360,8 @@ class SoakServer:
 
     def __enter__(self) -> SoakServer:
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "tests._soak_server", f"--seed={self.seed}"],
-            cwd=Path(__file__).resolve().parents[1],
+            [sys.executable, "-m", "tests.support.soak_server", f"--seed={self.seed}"],
+            cwd=REPO,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

@@ -26,6 +26,17 @@ from botocore.awsrequest import AWSRequest
 from personalize_lite._config import AwsFiles, parse_ini, resolve_settings
 from personalize_lite.credentials._base import Credentials, ProviderContext
 
+__all__ = [
+    "EXPIRATION",
+    "NOW",
+    "SOURCE",
+    "WEB_TOKEN",
+    "Received",
+    "StsStandIn",
+    "error_xml",
+    "make_ctx",
+]
+
 SOURCE = Credentials(
     access_key_id="AKIDSOURCEKEY",
     secret_access_key="source/secret+KEY/never-shown",
@@ -127,7 +138,7 @@ class StsStandIn:
                 self.problems.append(problem)
             mode = self.script.pop(0) if self.script else "ok"
         if problem:
-            return 403, _error_xml("SignatureDoesNotMatch", problem)
+            return 403, error_xml("SignatureDoesNotMatch", problem)
         if headers.get("content-type") != "application/x-www-form-urlencoded; charset=utf-8":
             self.problems.append(f"content type {headers.get('content-type')!r}")
         return self._reply(mode, action, form, signed_by)
@@ -169,22 +180,22 @@ class StsStandIn:
         self, mode: str, action: str, form: Mapping[str, str], caller: str | None
     ) -> tuple[int, bytes]:
         if mode == "denied":
-            return 403, _error_xml("AccessDenied", f"not authorized to assume {form['RoleArn']}")
+            return 403, error_xml("AccessDenied", f"not authorized to assume {form['RoleArn']}")
         if mode == "500":
             return 500, b"<html><body>Internal Server Error</body></html"
         if mode == "throttle":
-            return 400, _error_xml("Throttling", "Rate exceeded")
+            return 400, error_xml("Throttling", "Rate exceeded")
         if mode == "idp":
-            return 400, _error_xml("IDPCommunicationError", "IdP unreachable")
+            return 400, error_xml("IDPCommunicationError", "IdP unreachable")
         if mode == "echo-token":
             token = form.get("WebIdentityToken", "")
-            return 400, _error_xml("InvalidIdentityToken", f"bad token {token} (audience)")
+            return 400, error_xml("InvalidIdentityToken", f"bad token {token} (audience)")
         if mode == "non-xml":
             return 200, b"this is not xml at all"
         if mode == "doctype":
             return 200, b'<!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>'
         if action not in ("AssumeRole", "AssumeRoleWithWebIdentity"):
-            return 400, _error_xml("InvalidAction", f"unknown action {action}")
+            return 400, error_xml("InvalidAction", f"unknown action {action}")
         issued = self.issue(form["RoleArn"], caller or form.get("WebIdentityToken", ""))
         fields = {
             "AccessKeyId": issued.access_key_id,
@@ -220,7 +231,7 @@ class StsStandIn:
         return issued
 
 
-def _error_xml(code: str, message: str) -> bytes:
+def error_xml(code: str, message: str) -> bytes:
     return (
         '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
         f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
