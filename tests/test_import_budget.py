@@ -1,51 +1,51 @@
-"""Import-time budget: ``import personalize_lite`` against ``import httpx``, same run.
+"""Import budget: what ``import personalize_lite`` loads, checked exactly, not timed.
 
-A ratio, not an absolute time, so that the check means the same on a fast laptop and a
-loaded CI machine. Each import runs in a fresh interpreter; the two alternate, and each
-figure is the minimum over the rounds (the least disturbed run) minus the interpreter's
-own start-up (``python -c pass``, measured the same way).
+Speed is proven by the benchmark harness (``make bench``: cold start against boto3 and
+against the dependency floor, in one run), never by a timed unit test: a timed ratio here
+failed under load (2.74x ``import httpx`` on a loaded CI run, 2.0-2.25x on a quiet one).
+What this module checks instead cannot move with the machine's load:
 
-What the ratio covers: httpx itself (1.0), botocore's signer (``botocore.auth`` brings
-botocore's compat layer, urllib3 and email), attrs, cattrs, and our own modules. Measured
-here at 2.0-2.25; the budget leaves room for noise, not for a new heavy import
-(importing aiohttp at start-up, for one, takes it past 3). Which modules a sync program
-must never load (asyncio, aiohttp, trio, our async driver) and must never import itself
-(subprocess) is checked exactly below, in a fresh interpreter.
+- ``import personalize_lite`` loads nothing beyond what its dependencies' own imports load
+  (httpx, ``botocore.auth``, attrs, cattrs) but our own modules and a short list of small
+  standard-library modules; a new heavy import (aiohttp, asyncio, xml, subprocess, a
+  credential provider past the environment) fails it;
+- which modules a sync program must never load (asyncio, aiohttp, trio, our async driver)
+  and must never import itself (subprocess), in a fresh interpreter during a call;
+- importing starts no thread and builds no converter, and never imports opentelemetry.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-#: Fail above this many ``import httpx`` of start-up time.
-BUDGET = 2.6
-ROUNDS = 7
+#: Standard-library modules our import may add beyond what the dependencies load (on some
+#: dependency versions they load these themselves). Small, pure Python, no I/O at import.
+STDLIB_ALLOWED = frozenset({"configparser"})
+
+_IMPORT_SCRIPT = """
+import json, sys
+import httpx, botocore.auth, attrs, cattrs
+deps = set(sys.modules)
+import personalize_lite
+print(json.dumps(sorted(set(sys.modules) - deps)))
+"""
 
 
-def _spawn(code: str, env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
-    return time.perf_counter() - started
-
-
-def test_import_time_is_within_budget_relative_to_httpx() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    cases = {"pass": "pass", "httpx": "import httpx", "ours": "import personalize_lite"}
-    for code in cases.values():  # bytecode written, files in the page cache
-        _spawn(code, env)
-    best = dict.fromkeys(cases, float("inf"))
-    for _ in range(ROUNDS):
-        for name, code in cases.items():
-            best[name] = min(best[name], _spawn(code, env))
-    ratio = (best["ours"] - best["pass"]) / (best["httpx"] - best["pass"])
-    figures = ", ".join(f"{name} {seconds * 1000:.1f} ms" for name, seconds in best.items())
-    print(f"import ratio {ratio:.2f} ({figures})")
-    assert ratio <= BUDGET, f"import personalize_lite costs {ratio:.2f}x import httpx: {figures}"
+def test_importing_the_package_loads_only_our_modules_beyond_the_dependencies() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _IMPORT_SCRIPT],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    added = json.loads(out.stdout)
+    ours = [name for name in added if name.split(".")[0] == "personalize_lite"]
+    assert "personalize_lite._sync_client" in ours, added  # the check sees our modules
+    assert set(added) - set(ours) <= STDLIB_ALLOWED, added
 
 
 def test_importing_the_package_starts_nothing() -> None:
