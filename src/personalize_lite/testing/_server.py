@@ -164,9 +164,10 @@ def recorded_jobs(cassettes: Iterable[Cassette]) -> list[dict[str, Any]]:
 
 
 class _HeadReader(io.BufferedIOBase):
-    """The connection's reader with a byte budget and a deadline for each request's head:
-    a ``readline`` beyond :data:`MAX_HEAD` raises ``LineTooLong``, which http.server
-    answers with 431; past ``deadline`` (``time.monotonic()``) it raises TimeoutError.
+    """The connection's reader with a byte budget and a deadline for each request's head
+    and then its body: a ``readline`` beyond :data:`MAX_HEAD` raises ``LineTooLong``,
+    which http.server answers with 431; past ``deadline`` (``time.monotonic()``) a read
+    raises TimeoutError.
     Before each read from the socket its timeout is set to the time left, so a client
     trickling one byte at a time cannot hold a connection slot past the deadline."""
 
@@ -198,7 +199,22 @@ class _HeadReader(io.BufferedIOBase):
         return bytes(line)
 
     def read(self, size: int | None = -1, /) -> bytes:
-        return self._raw.read(size)
+        """Up to ``size`` bytes (a request body), each socket read bounded by the time
+        left to ``deadline``: a body trickled one byte at a time ends at the deadline
+        (TimeoutError) instead of holding the connection for a read timeout per byte."""
+        if size is None or size < 0:
+            raise ValueError("the emulator reads a body of a known length only")
+        data = bytearray()
+        while len(data) < size:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the request body did not arrive in time")
+            self._connection.settimeout(remaining)
+            chunk = self._raw.read1(size - len(data))  # at most one read from the socket
+            if not chunk:
+                break  # the client closed
+            data += chunk
+        return bytes(data)
 
     def close(self) -> None:
         self._raw.close()
@@ -247,7 +263,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if not self.parse_request():
                 return  # http.server has answered, through send_error
-            self.connection.settimeout(self.server.idle_timeout)  # the body: per read
+            # The whole body within the idle timeout, counted from the end of the head.
+            self._reader.deadline = time.monotonic() + self.server.idle_timeout
             self._serve()
             self.wfile.flush()
         except (TimeoutError, ConnectionError):
@@ -298,6 +315,7 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         length = int(digits)
         body = self.rfile.read(length)
+        self.connection.settimeout(self.server.idle_timeout)  # the reply's writes
         if len(body) < length:
             self.close_connection = True
             return None
