@@ -143,7 +143,16 @@ class Settings:
         counts = ", ".join(
             f"{kind} {c.calls} calls after {c.warmup} warm-up" for kind, c in self.counts.items()
         )
-        return f"{self.cold_rounds} cold-start rounds, {self.rounds} throughput rounds ({counts})"
+        return (
+            f"{self.cold_rounds} cold-start rounds, {self.rounds} throughput rounds ({counts})"
+            + self.describe_tracing()
+        )
+
+    def describe_tracing(self) -> str:
+        return (
+            f"; {self.tracing_rounds} tracing rounds (sync counts), "
+            f"{self.tracing_instruction_calls} calls per set-up counted under callgrind"
+        )
 
 
 FULL = Settings(
