@@ -454,11 +454,19 @@ def _tracing_section(results: Results) -> list[str]:
         for label, case, _ in TRACING[1:]:
             ratio = results.median(case, metric) / results.median(base, metric)
             low, high, ok = within_noise(ratio, runs)
+            # The three run back to back in every round: the ratio within each round
+            # leaves out the drift from round to round (shown, not judged).
+            paired = [
+                run[metric] / base_run[metric]
+                for run, base_run in zip(results.samples[case], results.samples[base], strict=True)
+            ]
             lines.append(
                 f"- {what}: {label[:3]}/(a) = {ratio:.3f}; (a)'s {len(runs)} rounds span "
                 f"{low:.3f}-{high:.3f} of their median: "
                 + ("within noise" if ok else "outside (a)'s spread")
                 + ("" if case != TRACING[1][1] or ok else " (**not** within noise)")
+                + f". Round by round, {label[:3]}/(a): median {statistics.median(paired):.3f}, "
+                f"{min(paired):.3f}-{max(paired):.3f}"
             )
     for name, setup in (("(b)", "api-only"), ("(c)", "sdk")):
         if setup in per_call and "no-otel" in per_call:
