@@ -35,7 +35,7 @@ CASES = BENCH / "cases"
 
 #: Seconds any one child may run.
 CHILD_TIMEOUT = 120.0
-#: ... but the callgrind counts of the tracing cases (4 runs under valgrind, ~1 min here).
+#: ... but the callgrind counts of the tracing cases (6 runs under valgrind, ~1 min here).
 TRACING_INSTRUCTIONS_TIMEOUT = 900.0
 
 #: The environment of every child, on top of ours minus AWS_*, PYTHON* and proxy settings.
