@@ -71,11 +71,12 @@ soak: $(STAMP) ## the long soak (~20,000 calls per client, figures printed); see
 clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage .nox dist
 
-# One pip run, so that boto3 resolves to the botocore that aiobotocore pins.
+# One pip run, so that boto3 resolves to the botocore that aiobotocore pins. The otel extra
+# (opentelemetry-api) and the SDK of bench/requirements.txt are there for the tracing cases.
 $(BENCH_STAMP): pyproject.toml bench/requirements.txt
 	$(PYTHON) -m venv --clear $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[aiohttp]' -r bench/requirements.txt
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[aiohttp,otel]' -r bench/requirements.txt
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP) ## against a local nginx: cold start, memory, µs/call vs boto3, aiobotocore, raw httpx (BENCH_ARGS=--quick)

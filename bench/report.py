@@ -29,6 +29,8 @@ PACKAGES = (
     "attrs",
     "cattrs",
     "anyio",
+    "opentelemetry-api",
+    "opentelemetry-sdk",
 )
 
 
@@ -38,6 +40,8 @@ class Results:
     samples: dict[str, list[dict[str, float]]] = field(default_factory=dict)
     #: warnings raised while measuring (keep-alive, floor drift)
     notes: set[str] = field(default_factory=set)
+    #: ``obs_overhead.py --instructions --json``: {"calls", "warmup", "per_call": {set-up: n}}
+    tracing_instructions: dict[str, object] | None = None
 
     def median(self, case: str, metric: str) -> float:
         return statistics.median(run[metric] for run in self.samples[case])
@@ -59,6 +63,7 @@ class Results:
             "medians": self.medians(),
             "samples": self.samples,
             "notes": sorted(self.notes),
+            "tracing_instructions": self.tracing_instructions,
         }
 
 
@@ -188,6 +193,37 @@ FIGURES = (
         None,
         ("httpx_mock", "httpx"),
     ),
+    # Issue 13: the reference is the same sync describe case with opentelemetry never
+    # imported; the verdict (within (a)'s spread) is in the tracing section below.
+    Figure(
+        "sync µs/call, opentelemetry-api imported, no SDK (b)",
+        "us_per_call",
+        "ours_sync_otel_api",
+        ("ours_sync_otel_none", "(a) no opentelemetry"),
+        None,
+    ),
+    Figure(
+        "sync µs/call, SDK TracerProvider, no processor (c)",
+        "us_per_call",
+        "ours_sync_otel_sdk",
+        ("ours_sync_otel_none", "(a) no opentelemetry"),
+        None,
+    ),
+)
+
+#: Issue 13's set-ups: (label, case, set-up name in ``obs_overhead.py``).
+TRACING = (
+    ("(a) opentelemetry never imported", "ours_sync_otel_none", "no-otel"),
+    (
+        "(b) opentelemetry.trace imported, no tracer provider (no SDK)",
+        "ours_sync_otel_api",
+        "api-only",
+    ),
+    ("(c) SDK TracerProvider, no span processor (orientation)", "ours_sync_otel_sdk", "sdk"),
+)
+TRACING_RULE = (
+    "(b) is within noise of (a) when the ratio of medians (b)/(a) lies inside the range of "
+    "(a)'s own rounds divided by their median, [min(a)/median(a), max(a)/median(a)]"
 )
 
 #: (operation, requests per call, ours, raw httpx floor, reference) for the overhead table.
@@ -344,6 +380,7 @@ def document(
             for name, what in SPLIT
         ],
     )
+    lines += _tracing_section(results)
     lines += ["", "### Per case: spread over rounds, connections and requests per run", ""]
     lines += _table(
         ["case", "metric", "median", "min", "max", "(max-min)/median", "connections", "requests"],
@@ -360,6 +397,99 @@ def document(
         f"- total run time: {duration:.0f} s",
     ]
     return "\n".join(lines) + "\n"
+
+
+def within_noise(ratio: float, runs: list[float]) -> tuple[float, float, bool]:
+    """(low, high, verdict) of TRACING_RULE: ``ratio`` inside [min/median, max/median] of
+    ``runs``, (a)'s values over its rounds."""
+    median = statistics.median(runs)
+    low, high = min(runs) / median, max(runs) / median
+    return low, high, low <= ratio <= high
+
+
+def _tracing_section(results: Results) -> list[str]:
+    """Issue 13: ours_sync with and without OpenTelemetry, against (a)'s own spread."""
+    if not _has(results, *(case for _, case, _ in TRACING)):
+        return []
+    base = TRACING[0][1]
+    counted = results.tracing_instructions or {}
+    per_call = counted.get("per_call")
+    if not isinstance(per_call, dict):
+        per_call = {}
+    rows = []
+    for label, case, setup in TRACING:
+        row = [label]
+        for metric in ("us_per_call", "cpu_us_per_call"):
+            runs = [run[metric] for run in results.samples[case]]
+            ratio = results.median(case, metric) / results.median(base, metric)
+            row += [
+                f"{_number(statistics.median(runs))} ({_number(min(runs))}-{_number(max(runs))})",
+                f"{ratio:.3f}",
+            ]
+        if setup in per_call and "no-otel" in per_call:
+            row += [f"{per_call[setup]:,.0f}", f"{per_call[setup] / per_call['no-otel']:.4f}"]
+        else:
+            row += ["—", "—"]
+        rows.append(row)
+    lines = [
+        "",
+        "### Tracing overhead (issue 13): sync describe, by OpenTelemetry set-up",
+        "",
+    ]
+    lines += _table(
+        [
+            "set-up",
+            "µs/call, median (min-max)",
+            "/(a)",
+            "CPU µs/call, median (min-max)",
+            "/(a), CPU",
+            "instructions/call (callgrind, MockTransport)",
+            "/(a), instructions",
+        ],
+        rows,
+    )
+    lines += ["", f"Rule: {TRACING_RULE}.", ""]
+    for metric, what in (("us_per_call", "wall"), ("cpu_us_per_call", "CPU")):
+        runs = [run[metric] for run in results.samples[base]]
+        for label, case, _ in TRACING[1:]:
+            ratio = results.median(case, metric) / results.median(base, metric)
+            low, high, ok = within_noise(ratio, runs)
+            # The three run back to back in every round: the ratio within each round
+            # leaves out the drift from round to round (shown, not judged).
+            paired = [
+                run[metric] / base_run[metric]
+                for run, base_run in zip(results.samples[case], results.samples[base], strict=True)
+            ]
+            lines.append(
+                f"- {what}: {label[:3]}/(a) = {ratio:.3f}; (a)'s {len(runs)} rounds span "
+                f"{low:.3f}-{high:.3f} of their median: "
+                + ("within noise" if ok else "outside (a)'s spread")
+                + ("" if case != TRACING[1][1] or ok else " (**not** within noise)")
+                + f". Round by round, {label[:3]}/(a): median {statistics.median(paired):.3f}, "
+                f"{min(paired):.3f}-{max(paired):.3f}"
+            )
+    for name, setup in (("(b)", "api-only"), ("(c)", "sdk")):
+        if setup in per_call and "no-otel" in per_call:
+            extra = per_call[setup] - per_call["no-otel"]
+            lines.append(
+                f"- instructions (deterministic, no spread): {name} - (a) = {extra:+,.0f} "
+                f"per call ({extra / per_call['no-otel']:+.2%})"
+            )
+    if per_call:
+        lines.append(
+            f"- instructions: {counted.get('calls')} calls counted after "
+            f"{counted.get('warmup')} warm-up, (run with them - run without) / calls, each "
+            "set-up in a fresh interpreter under `valgrind --tool=callgrind` over an "
+            "`httpx.MockTransport` (`bench/obs_overhead.py --instructions`)"
+        )
+    lines += [
+        "",
+        "The three cases run `bench/cases/ours_sync.py` as is, after their set-up, back to "
+        "back in every round (their own phase, after the throughput rounds); each checks "
+        "that personalize-lite got a tracer only in (c). Only (b) is held to the rule; (c) "
+        "builds a span per call and is shown for orientation.",
+    ]
+    return lines
 
 
 def _has(results: Results, *cases: str) -> bool:

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -34,6 +35,8 @@ CASES = BENCH / "cases"
 
 #: Seconds any one child may run.
 CHILD_TIMEOUT = 120.0
+#: ... but the callgrind counts of the tracing cases (6 runs under valgrind, ~1 min here).
+TRACING_INSTRUCTIONS_TIMEOUT = 900.0
 
 #: The environment of every child, on top of ours minus AWS_*, PYTHON* and proxy settings.
 AWS_ENV = {
@@ -112,6 +115,18 @@ THROUGHPUT_CASES = (
     Case("aiobotocore_async_list", "async", max_connections=50, requests_per_call=LIST_PAGES),
     Case("httpx_aiohttp_async_list", "async", max_connections=50, requests_per_call=LIST_PAGES),
 )
+#: Issue 13: the sync describe case (ours_sync, run as is) with (a) opentelemetry never
+#: imported, (b) opentelemetry.trace imported and no tracer provider (no SDK), (c) the SDK's
+#: TracerProvider without a span processor (orientation). Their own phase, so that the three
+#: run back to back in every round: (b)/(a) is judged against (a)'s own round-to-round spread.
+TRACING_CASES = (
+    Case("ours_sync_otel_none", "sync"),
+    Case("ours_sync_otel_api", "sync"),
+    Case("ours_sync_otel_sdk", "sync"),
+)
+#: ``bench/obs_overhead.py --instructions``: callgrind counts per call of (a), (b) and (c)
+#: over a MockTransport (no network); skipped, with a warning, without valgrind.
+OBS_OVERHEAD = BENCH / "obs_overhead.py"
 
 
 @dataclass(frozen=True)
@@ -119,12 +134,25 @@ class Settings:
     cold_rounds: int
     rounds: int
     counts: dict[Kind, Counts]
+    #: Rounds of TRACING_CASES (three short cases: more rounds, a firmer spread of (a)).
+    tracing_rounds: int = 7
+    #: Calls counted per set-up under callgrind.
+    tracing_instruction_calls: int = 200
 
     def describe(self) -> str:
         counts = ", ".join(
             f"{kind} {c.calls} calls after {c.warmup} warm-up" for kind, c in self.counts.items()
         )
-        return f"{self.cold_rounds} cold-start rounds, {self.rounds} throughput rounds ({counts})"
+        return (
+            f"{self.cold_rounds} cold-start rounds, {self.rounds} throughput rounds ({counts})"
+            + self.describe_tracing()
+        )
+
+    def describe_tracing(self) -> str:
+        return (
+            f"; {self.tracing_rounds} tracing rounds (sync counts), "
+            f"{self.tracing_instruction_calls} calls per set-up counted under callgrind"
+        )
 
 
 FULL = Settings(
@@ -136,6 +164,8 @@ QUICK = Settings(
     cold_rounds=3,
     rounds=2,
     counts={"sync": Counts(300, 50), "async": Counts(500, 100), "mock": Counts(1000, 100)},
+    tracing_rounds=3,
+    tracing_instruction_calls=100,
 )
 #: The untimed first run of every case (bytecode caches, a smoke test of each case).
 WARMUP_COUNTS: dict[Kind, Counts] = {
@@ -167,7 +197,9 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def run_child(name: str, argv: list[str], env: dict[str, str]) -> Finished:
+def run_child(
+    name: str, argv: list[str], env: dict[str, str], timeout: float = CHILD_TIMEOUT
+) -> Finished:
     """Run ``argv``; wall time from spawn to exit, and its peak RSS (``os.wait4``)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         killed = threading.Event()
@@ -180,7 +212,7 @@ def run_child(name: str, argv: list[str], env: dict[str, str]) -> Finished:
             killed.set()
             proc.kill()
 
-        timer = threading.Timer(CHILD_TIMEOUT, kill)
+        timer = threading.Timer(timeout, kill)
         timer.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
@@ -197,7 +229,7 @@ def run_child(name: str, argv: list[str], env: dict[str, str]) -> Finished:
         stdout = out.read().decode("utf-8", "replace")
         stderr = err.read().decode("utf-8", "replace")
     if proc.returncode != 0 or killed.is_set():
-        why = f"timed out after {CHILD_TIMEOUT:.0f} s" if killed.is_set() else "failed"
+        why = f"timed out after {timeout:.0f} s" if killed.is_set() else "failed"
         raise CaseFailed(
             f"case {name} {why} (exit status {proc.returncode}): {shlex.join(argv)}\n"
             f"--- stderr ---\n{stderr.rstrip()}\n--- stdout ---\n{stdout.rstrip()}"
@@ -263,7 +295,35 @@ class Bench:
         self.results.notes.clear()  # a warm-up run's notes are seen again in the rounds
         self.rounds("cold start", COLD_CASES, self.settings.cold_rounds)
         self.rounds("throughput", THROUGHPUT_CASES, self.settings.rounds)
+        self.tracing()
         return self.results
+
+    def tracing(self) -> None:
+        """Issue 13's cases, then (if valgrind is installed) their instruction counts."""
+        for case in TRACING_CASES:
+            self.run(case, WARMUP_COUNTS)
+        self.rounds("tracing", TRACING_CASES, self.settings.tracing_rounds)
+        calls = self.settings.tracing_instruction_calls
+        path = os.environ.get("PATH", os.defpath) + os.pathsep + "/usr/bin"
+        if shutil.which("valgrind", path=path) is None:
+            self.results.notes.add("tracing: no instruction counts (valgrind not found)")
+            return
+        log(f"[tracing] callgrind: instructions per call of (a), (b), (c), {calls} calls each")
+        finished = run_child(
+            "obs_overhead --instructions",
+            [
+                sys.executable,
+                str(OBS_OVERHEAD),
+                "--instructions",
+                "--json",
+                f"--calls={calls}",
+                "--setups=no-otel,api-only,sdk",
+            ],
+            self.env,
+            timeout=TRACING_INSTRUCTIONS_TIMEOUT,
+        )
+        self.results.tracing_instructions = json.loads(finished.stdout)
+        log(f"[tracing] {self.results.tracing_instructions['per_call']}")
 
 
 def log(message: str) -> None:
