@@ -1010,10 +1010,26 @@ DEADLINE = 2 * TIMEOUT
 #: attempt at its deadline (the sync client used to allow one more read timeout).
 TIGHT = 0.5
 #: The cap tests read 16 MiB under tracemalloc on a shared 2-core machine: once over
-#: 1 s (the default deadline here), and once a read gap over TIMEOUT (0.5 s: the attempt
-#: timed out and was retried, so the server saw 2 requests), so they get a deadline and
-#: phase timeouts that only a hang reaches: what they prove is the cap, not the timeouts.
-CAP_OPTIONS: dict[str, Any] = {"attempt_timeout": HANG, "timeout": HANG}
+#: 1 s (the default deadline here), so they get a deadline that only a hang reaches. Their
+#: phase timeout stays finite: under heavy load (load average ~6) an aiohttp read was seen
+#: to get no data for over 0.5 s, and with 15 s instead it waited out the test's guard. A
+#: stalled attempt times out and is retried like any read timeout; see cut_not_retried.
+CAP_OPTIONS: dict[str, Any] = {"attempt_timeout": HANG, "timeout": 2.0}
+
+
+def assert_cut_not_retried(
+    error: ResponseTooLargeError, server: FaultServer, out: Outcome, max_attempts: int = 3
+) -> None:
+    """The attempt that reached the cap ended the call, with attempts to spare: a
+    ResponseTooLargeError is never retried. Earlier attempts may only be read timeouts
+    (a transport stalled under load before the cap), retried as any read timeout is."""
+    attempts = error.attempts
+    assert len(server.requests) == len(attempts) < max_attempts, attempts
+    assert attempts[-1].error_code == "ResponseTooLargeError", attempts
+    assert all(a.error_code == "ReadTimeoutError" for a in attempts[:-1]), attempts
+    assert len(out.slept) == len(attempts) - 1
+
+
 #: Their time bound: typically 0.02-0.2 s, 1.5 s seen over aiohttp on a loaded machine.
 CAP_SECONDS = 10.0
 
@@ -1060,8 +1076,7 @@ async def test_endless_body_is_cut_at_the_cap(
     error = out.failed_with(ResponseTooLargeError)
     assert error.limit == _LIMIT
     assert f"max_response_bytes ({_LIMIT} bytes)" in str(error)
-    assert len(server.requests) == 1
-    assert out.slept == []
+    assert_cut_not_retried(error, server, out)
     assert peak < _PEAK, f"{peak / _MIB:.1f} MiB"
     assert out.elapsed < CAP_SECONDS, f"{out.elapsed:.2f} s"
     figure("endless-body", driver, out, peak)
@@ -1082,7 +1097,7 @@ async def test_gzip_bomb_is_cut_at_the_cap_counting_decoded_bytes(
     error = out.failed_with(ResponseTooLargeError)
     assert "decoded" in str(error)
     assert server.requests[0].headers["accept-encoding"] == "identity"
-    assert len(server.requests) == 1
+    assert_cut_not_retried(error, server, out)
     assert peak < _PEAK, f"{peak / _MIB:.1f} MiB"
     assert out.elapsed < CAP_SECONDS, f"{out.elapsed:.2f} s"
     figure("gzip-bomb", driver, out, peak)
