@@ -43,7 +43,8 @@ def _tracer(trace: Any) -> Any:
     """Our tracer from the global provider, or None when nothing would record."""
     global _cached
     provider = trace.get_tracer_provider()
-    if isinstance(provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider):
+    # A tuple, not ``A | B``: the union would be built anew on every call.
+    if isinstance(provider, (trace.ProxyTracerProvider, trace.NoOpTracerProvider)):
         return None
     cached = _cached
     if cached is not None and cached[0] is provider:
