@@ -483,16 +483,23 @@ def decode_list(response: HttpResponse, converter: cattrs.Converter) -> Page:
             path="batchInferenceJobs",
             request_id=request_id,
         )
-    jobs = tuple(
-        structure_model(
-            item,
-            BatchInferenceJobSummary,
-            path=f"batchInferenceJobs[{index}]",
-            converter=converter,
-            request_id=request_id,
+    jobs: tuple[BatchInferenceJobSummary, ...] | None
+    try:
+        # The whole page at once; a summary's path is spelled out only when one fails.
+        jobs = tuple(converter.structure(item, BatchInferenceJobSummary) for item in raw_jobs)
+    except Exception:  # noqa: BLE001 - structure_model below names the member and why
+        jobs = None
+    if jobs is None:  # outside the handler: the error raised has the chain it always had
+        jobs = tuple(
+            structure_model(
+                item,
+                BatchInferenceJobSummary,
+                path=f"batchInferenceJobs[{index}]",
+                converter=converter,
+                request_id=request_id,
+            )
+            for index, item in enumerate(raw_jobs)
         )
-        for index, item in enumerate(raw_jobs)
-    )
     token = payload.get("nextToken")
     if token is not None and (
         not isinstance(token, str) or len(token) > _TOKEN_MAX or not token.isascii()
