@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from instructions import InstructionCounts
+from instructions import lines as instruction_lines
 from server import nginx_version
 
 __all__ = ["Results", "document", "machine"]
@@ -38,6 +40,8 @@ class Results:
     samples: dict[str, list[dict[str, float]]] = field(default_factory=dict)
     #: warnings raised while measuring (keep-alive, floor drift)
     notes: set[str] = field(default_factory=set)
+    #: the sync cases' instructions per call (callgrind), when measured
+    instructions: InstructionCounts | None = None
 
     def median(self, case: str, metric: str) -> float:
         return statistics.median(run[metric] for run in self.samples[case])
@@ -59,6 +63,7 @@ class Results:
             "medians": self.medians(),
             "samples": self.samples,
             "notes": sorted(self.notes),
+            "instructions": None if self.instructions is None else self.instructions.as_json(),
         }
 
 
@@ -333,6 +338,10 @@ def document(
         "(`time.process_time` of the client process) leave out time spent waiting for nginx "
         "or for the CPU on this shared machine.",
         "",
+    ]
+    if results.instructions is not None:
+        lines += [*instruction_lines(results.instructions, budget=FLOOR_BUDGET), ""]
+    lines += [
         "### `split_ours()`: no-network µs per call of personalize-lite, by piece",
         "",
     ]
