@@ -158,6 +158,13 @@ def _patterned(
     min_len: int = 1,
     hint: str = "",
 ) -> str:
+    if (
+        type(value) is str
+        and min_len <= len(value) <= max_len
+        and pattern.fullmatch(value)
+        and not _CONTROL.search(value)
+    ):
+        return value  # valid: the checks below, in one expression
     text = _string(value, name, wire)
     if len(text) > max_len:
         raise _fail(name, wire, f"is {len(text)} characters long; at most {max_len} are allowed")
