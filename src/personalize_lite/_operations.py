@@ -492,8 +492,10 @@ def decode_list(response: HttpResponse, converter: cattrs.Converter) -> Page:
         )
     jobs: tuple[BatchInferenceJobSummary, ...] | None
     try:
-        # The whole page at once; a summary's path is spelled out only when one fails.
-        jobs = tuple(converter.structure(item, BatchInferenceJobSummary) for item in raw_jobs)
+        # The whole page at once, with the hook looked up once (what structure() does
+        # per item); a summary's path is spelled out only when one fails.
+        hook = converter.get_structure_hook(BatchInferenceJobSummary)
+        jobs = tuple([hook(item, BatchInferenceJobSummary) for item in raw_jobs])
     except Exception:  # noqa: BLE001 - structure_model below names the member and why
         jobs = None
     if jobs is None:  # outside the handler: the error raised has the chain it always had
