@@ -79,8 +79,11 @@ $(BENCH_STAMP): pyproject.toml bench/requirements.txt
 	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[aiohttp,otel]' -r bench/requirements.txt
 	touch $(BENCH_STAMP)
 
-bench: $(BENCH_STAMP) ## against a local nginx: cold start, memory, µs/call vs boto3, aiobotocore, raw httpx (BENCH_ARGS=--quick)
+bench: $(BENCH_STAMP) ## against a local nginx: cold start, memory, µs/call vs boto3, aiobotocore, raw httpx, and callgrind instructions per sync call (BENCH_ARGS=--quick, --no-instructions)
 	@PATH="$$PATH:/usr/sbin:/usr/local/sbin:/sbin"; command -v nginx >/dev/null || \
 		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light || \
 		 DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx)
+	@case " $(BENCH_ARGS) " in *" --no-instructions "*) ;; *) \
+		command -v valgrind >/dev/null || \
+		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q valgrind);; esac
 	$(BENCH_VENV)/bin/python bench/run.py $(BENCH_ARGS)

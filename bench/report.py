@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from instructions import InstructionCounts
+from instructions import lines as instruction_lines
 from server import nginx_version
 
 __all__ = ["Results", "document", "machine"]
@@ -42,6 +44,8 @@ class Results:
     notes: set[str] = field(default_factory=set)
     #: ``obs_overhead.py --instructions --json``: {"calls", "warmup", "per_call": {set-up: n}}
     tracing_instructions: dict[str, object] | None = None
+    #: the sync cases' instructions per call (callgrind), when measured
+    instructions: InstructionCounts | None = None
 
     def median(self, case: str, metric: str) -> float:
         return statistics.median(run[metric] for run in self.samples[case])
@@ -64,6 +68,7 @@ class Results:
             "samples": self.samples,
             "notes": sorted(self.notes),
             "tracing_instructions": self.tracing_instructions,
+            "instructions": None if self.instructions is None else self.instructions.as_json(),
         }
 
 
@@ -369,6 +374,10 @@ def document(
         "(`time.process_time` of the client process) leave out time spent waiting for nginx "
         "or for the CPU on this shared machine.",
         "",
+    ]
+    if results.instructions is not None:
+        lines += [*instruction_lines(results.instructions, budget=FLOOR_BUDGET), ""]
+    lines += [
         "### `split_ours()`: no-network µs per call of personalize-lite, by piece",
         "",
     ]

@@ -25,6 +25,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Literal
 
+import instructions
 from cases._replies import LIST_PAGES
 from report import Results, document, machine
 from server import CannedReply, NginxError, Server, find_nginx, running_nginx
@@ -326,6 +327,22 @@ class Bench:
         log(f"[tracing] {self.results.tracing_instructions['per_call']}")
 
 
+def count_instructions(
+    server: Server, *, quick: bool, notes: set[str]
+) -> instructions.InstructionCounts | None:
+    """The sync cases' instructions per call under callgrind (``bench/instructions.py``);
+    None, with a note, when there is no valgrind."""
+    valgrind = instructions.find_valgrind()
+    if valgrind is None:
+        notes.add("valgrind not found: no instruction counts (`make bench` installs it)")
+        return None
+    calls = instructions.QUICK_CALLS if quick else instructions.FULL_CALLS
+    log(f"instruction counts: the sync cases under callgrind, {calls} more calls per case")
+    return instructions.measure(
+        server.endpoint_url, child_env(), calls=calls, valgrind=valgrind, log=log
+    )
+
+
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -343,6 +360,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--quick",
         action="store_true",
         help=f"a smoke run: {QUICK.describe()} (default: {FULL.describe()})",
+    )
+    parser.add_argument(
+        "--no-instructions",
+        action="store_true",
+        help="skip the instruction counts (valgrind --tool=callgrind of the sync cases, "
+        "after the timed rounds; see bench/instructions.py)",
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="write every sample here")
     parser.add_argument(
@@ -365,7 +388,11 @@ def main(argv: list[str] | None = None) -> int:
         with running_nginx(nginx, CannedReply.from_fixture()) as server:
             log(f"nginx on {server.endpoint_url}; {settings.describe()}")
             results = Bench(server, settings).measure()
-    except (CaseFailed, NginxError) as exc:
+            if not args.no_instructions:
+                results.instructions = count_instructions(
+                    server, quick=args.quick, notes=results.notes
+                )
+    except (CaseFailed, NginxError, instructions.InstructionsFailed) as exc:
         log(f"bench: {exc}")
         return 1
     except KeyboardInterrupt:

@@ -26,6 +26,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from personalize_lite._converter import (
+    _FAST_EPOCH_MAX,
+    _optional_datetime,
+    _structure_datetime,
     camel,
     default_converter,
     make_converter,
@@ -38,6 +41,7 @@ from personalize_lite._models import (
     BatchInferenceJobConfig,
     BatchInferenceJobInput,
     BatchInferenceJobOutput,
+    BatchInferenceJobSummary,
     FieldsForThemeGeneration,
     S3DataConfig,
     ThemeGenerationConfig,
@@ -365,6 +369,71 @@ def test_edges_of_the_datetime_range_parse() -> None:
     assert parse_timestamp("0001-01-01T00:00:00Z") == datetime.min.replace(tzinfo=UTC)
     assert parse_timestamp(253402300799) == datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
     assert parse_timestamp(-62135596800) == datetime.min.replace(tzinfo=UTC)
+
+
+def _outcome(parse: Any, value: object) -> object:
+    """What ``parse(value)`` gives: the datetime (with its zone object), or the error's
+    type and message."""
+    try:
+        parsed = parse(value)
+    except (TypeError, ValueError) as exc:
+        return (type(exc), str(exc))
+    return (parsed, parsed.tzinfo if isinstance(parsed, datetime) else None)
+
+
+#: The edges of the one-frame epoch path, and values on either side of them.
+EPOCH_EDGES: list[object] = [
+    0,
+    0.0,
+    -0.0,
+    -1,
+    -1e-7,
+    5e-7,
+    1764400000.123,
+    1764400000,
+    _FAST_EPOCH_MAX - 1,
+    _FAST_EPOCH_MAX - 1e-6,
+    float(_FAST_EPOCH_MAX),
+    _FAST_EPOCH_MAX,
+    253402300799,
+    253402300800,
+    10**30,
+    math.nan,
+    math.inf,
+    -math.inf,
+    True,
+    False,
+    "1764400000.5",
+    None,
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.sampled_from(EPOCH_EDGES),
+        st.floats(),
+        st.floats(min_value=0, max_value=_FAST_EPOCH_MAX),
+        st.integers(),
+        st.integers(0, _FAST_EPOCH_MAX),
+    )
+)
+def test_the_fast_timestamp_hooks_give_what_parse_timestamp_gives(value: object) -> None:
+    # The hooks' one-frame path for JSON numbers must not change a result or an error.
+    expected = _outcome(parse_timestamp, value)
+    assert _outcome(lambda v: _structure_datetime(v, datetime), value) == expected
+    if value is None:
+        assert _optional_datetime(None, datetime | None) is None
+    else:
+        assert _outcome(lambda v: _optional_datetime(v, datetime | None), value) == expected
+
+
+def test_timestamp_members_use_the_one_frame_hook() -> None:
+    # Every timestamp member is ``datetime | None``: the converter must hand it the
+    # combined hook, not the generic optional wrapper around the datetime hook.
+    for conv in (default_converter(), make_converter(strict=True)):
+        assert conv.get_structure_hook(datetime | None) is _optional_datetime
+        assert conv.get_structure_hook(datetime) is _structure_datetime
 
 
 @settings(max_examples=300, deadline=None)
@@ -910,3 +979,80 @@ def test_fast_hooks_and_their_detailed_twin_agree_on_maps(config: dict[str, Any]
         else:
             assert got is not None
             assert list(got) == [key for key, value in wire.items() if value is not None]
+
+
+# ------------------------------------------------------------------ the one-frame structure
+
+
+def _wrong_or_right(right: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """A member's value: a valid one, null, or one of the wrong shape."""
+    return st.one_of(
+        right,
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(),
+        st.text(max_size=5),
+        st.lists(st.integers(), max_size=2),
+        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    )
+
+
+_SUMMARY_MEMBERS = {
+    "batchInferenceJobArn": _text,
+    "jobName": _text,
+    "status": _text,
+    "creationDateTime": _epoch,
+    "lastUpdatedDateTime": _epoch | st.sampled_from(["2024-02-29T23:30:00Z", "1.5e9"]),
+    "failureReason": _text,
+    "solutionVersionArn": _text,
+    "batchInferenceJobMode": _text,
+    "brandNewMember": st.integers(),
+}
+WIRE_SUMMARIES = st.fixed_dictionaries(
+    {}, optional={key: _wrong_or_right(value) for key, value in _SUMMARY_MEMBERS.items()}
+)
+WIRE_JOBS_OR_WRONG = WIRE_JOBS.flatmap(
+    lambda wire: st.fixed_dictionaries(
+        {key: _wrong_or_right(st.just(value)) for key, value in wire.items()}
+    )
+)
+
+
+def _structured(conv: cattrs.Converter, data: object, cls: type) -> object:
+    try:
+        return conv.structure(data, cls)
+    except Exception:  # only whether it failed is compared
+        return "failed"
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.tuples(st.just(BatchInferenceJobSummary), WIRE_SUMMARIES),
+        st.tuples(st.just(BatchInferenceJob), WIRE_JOBS_OR_WRONG),
+        st.tuples(
+            st.sampled_from([BatchInferenceJobSummary, BatchInferenceJob]),
+            _wrong_or_right(st.none()),
+        ),
+    )
+)
+def test_the_one_frame_structure_agrees_with_cattrs(case: tuple[type, object]) -> None:
+    # The tolerant converter's own function for all-optional classes must give what the
+    # cattrs-generated detailed twin gives: the same value, or a failure (whose message
+    # the twin then writes).
+    cls, data = case
+    conv = default_converter()
+    assert conv.get_structure_hook(cls).__code__.co_filename.startswith("<personalize_lite ")
+    assert _structured(conv, data, cls) == _structured(conv.explainer(), data, cls)
+
+
+def test_the_one_frame_structure_is_only_for_all_optional_classes() -> None:
+    conv = default_converter()
+    for cls in (S3DataConfig, BatchInferenceJobInput, ThemeGenerationConfig):
+        # a required member: cattrs' own function, behind the object check
+        assert not conv.get_structure_hook(cls).__code__.co_filename.startswith("<personalize_lite")
+    strict = make_converter(strict=True)
+    assert not strict.get_structure_hook(BatchInferenceJob).__code__.co_filename.startswith(
+        "<personalize_lite"
+    )

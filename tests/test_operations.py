@@ -23,6 +23,7 @@ from personalize_lite import (
     BatchInferenceJobConfig,
     BatchInferenceJobInput,
     BatchInferenceJobOutput,
+    BatchInferenceJobSummary,
     FieldsForThemeGeneration,
     InvalidNextTokenException,
     ParamValidationError,
@@ -34,7 +35,7 @@ from personalize_lite import (
     ThemeGenerationConfig,
     TooManyTagsException,
 )
-from personalize_lite._converter import default_converter
+from personalize_lite._converter import default_converter, structure_model
 from personalize_lite._json_protocol import decode_error
 from personalize_lite._operations import (
     CREATE_BATCH_INFERENCE_JOB,
@@ -537,6 +538,42 @@ def test_bad_list_input_names_the_keyword_and_the_wire_member(
 def reply(body: object) -> HttpResponse:
     return HttpResponse(
         status_code=200, headers={"x-amzn-requestid": "rid"}, body=json.dumps(body).encode()
+    )
+
+
+def _chain(error: BaseException | None) -> list[str]:
+    """The types along an exception's cause and context links."""
+    seen: list[str] = []
+    while error is not None:
+        seen.append(type(error).__name__)
+        error = error.__cause__ or error.__context__
+    return seen
+
+
+def test_a_bad_summary_raises_with_the_chain_of_structure_model() -> None:
+    # decode_list structures a whole page in one go and, when that fails, again summary
+    # by summary to name the member: the error raised must carry only the second
+    # attempt's chain, as structure_model alone raises it (nothing from the first).
+    bad = {"jobName": 5, "status": "ACTIVE"}
+    with pytest.raises(ResponseParseError) as page:
+        decode_list(reply({"batchInferenceJobs": [{}, bad]}), CONVERTER)
+    with pytest.raises(ResponseParseError) as alone:
+        structure_model(
+            bad, BatchInferenceJobSummary, path="batchInferenceJobs[1]", converter=CONVERTER
+        )
+    assert str(page.value) == str(alone.value)
+    assert _chain(page.value) == _chain(alone.value)
+
+
+def test_a_page_of_summaries_is_what_structure_model_gives_one_by_one() -> None:
+    jobs = [
+        {"jobName": f"j{index}", "creationDateTime": 1764400000.5 + index, "status": "ACTIVE"}
+        for index in range(5)
+    ]
+    page = decode_list(reply({"batchInferenceJobs": jobs}), CONVERTER)
+    assert page.jobs == tuple(
+        structure_model(job, BatchInferenceJobSummary, path="p", converter=CONVERTER)
+        for job in jobs
     )
 
 

@@ -400,17 +400,15 @@ def _attempts(
             response = yield Send(request=request, attempt=attempt)
         except PersonalizeError as exc:  # no usable reply: transport, too large, too late
             error = exc
-        record = Attempt(
-            number=attempt,
-            status_code=response.status_code if response is not None else None,
-            error_code=None,
-            request_id=request_id_of(response) if response is not None else None,
-            elapsed_ms=(ctx.monotonic() - started) * 1000.0,
-        )
+        elapsed_ms = (ctx.monotonic() - started) * 1000.0
         if response is not None and 200 <= response.status_code < 300:
-            _log_attempt(name, record, max_attempts)
-            if span is not None:
-                span.attempt(record, max_attempts)
+            # A success needs its Attempt only to log it or report it to the span.
+            observed = span is not None or logger.isEnabledFor(logging.DEBUG)
+            if observed:
+                record = _record(attempt, response, elapsed_ms)
+                _log_attempt(name, record, max_attempts)
+                if span is not None:
+                    span.attempt(record, max_attempts)
             if ctx.quota is not None:
                 ctx.quota.release(last_cost)
             failure: PersonalizeError
@@ -418,6 +416,7 @@ def _attempts(
                 return operation.decode(response, ctx.converter)
             except PersonalizeError as exc:
                 failure = exc
+            record = _record(attempt, response, elapsed_ms)
             masked = _masked(response, _secrets(request, credentials))
             if masked is not response:
                 # The reply quoted a secret: decode the masked body again, outside the
@@ -428,6 +427,7 @@ def _attempts(
                 span.attempt(history[-1], max_attempts)
             failure.attempts = tuple(history)
             raise failure
+        record = _record(attempt, response, elapsed_ms)
         if response is not None:
             error = decode_error(_masked(response, _secrets(request, credentials)))
         code = error.code if isinstance(error, PersonalizeServiceError) else type(error).__name__
@@ -471,6 +471,17 @@ def _attempts(
         yield Sleep(seconds=decision.delay)
         attempt += 1
         credentials = yield from ctx.credentials.get()
+
+
+def _record(attempt: int, response: HttpResponse | None, elapsed_ms: float) -> Attempt:
+    """The Attempt of an answered (``response``) or failed (None) attempt."""
+    return Attempt(
+        number=attempt,
+        status_code=response.status_code if response is not None else None,
+        error_code=None,
+        request_id=request_id_of(response) if response is not None else None,
+        elapsed_ms=elapsed_ms,
+    )
 
 
 def describe(ctx: CallContext, arn: object) -> Plan[BatchInferenceJob]:

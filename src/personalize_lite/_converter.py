@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from types import NoneType, UnionType
-from typing import Any, Final, Literal, TypeVar, Union, get_args, get_origin
+from typing import Any, Final, Literal, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
 import cattrs
@@ -160,7 +160,39 @@ def _object_hook(fn: Callable[[Any, Any], T]) -> Callable[[Any, Any], T]:
     return hook
 
 
-def _structure_datetime(value: Any, _: type) -> datetime:
+#: Epoch seconds from 1970 up to (not including) the year 3000: within them
+#: ``datetime.fromtimestamp`` converts on every platform, so a JSON int or float there
+#: takes the one-frame path below; the result is the one :func:`parse_timestamp` gives.
+_FAST_EPOCH_MAX: Final = 32503680000
+_UTC: Final = timezone.utc
+_fromtimestamp = datetime.fromtimestamp
+
+
+def _structure_datetime(value: Any, _: Any) -> datetime:
+    """A timestamp member: epoch seconds that a JSON reply carries (an ``int`` or a
+    ``float``, 1970-2999) convert here, in one frame; anything else (strings, other
+    ranges, non-finite values, booleans) goes through :func:`parse_timestamp`, with its
+    results and its errors."""
+    kind = type(value)
+    if (kind is float or kind is int) and 0 <= value < _FAST_EPOCH_MAX:
+        try:
+            return _fromtimestamp(value, _UTC)
+        except (OverflowError, OSError, ValueError):  # pragma: no cover - a platform's limit
+            pass
+    return parse_timestamp(value)
+
+
+def _optional_datetime(value: Any, _: Any) -> datetime | None:
+    """``datetime | None`` (every timestamp member): :func:`_structure_datetime` without
+    the frame of a generic optional hook; ``None`` stays ``None``."""
+    if value is None:
+        return None
+    kind = type(value)
+    if (kind is float or kind is int) and 0 <= value < _FAST_EPOCH_MAX:
+        try:
+            return _fromtimestamp(value, _UTC)
+        except (OverflowError, OSError, ValueError):  # pragma: no cover - a platform's limit
+            pass
     return parse_timestamp(value)
 
 
@@ -271,6 +303,8 @@ def _optional_factory(conv: cattrs.Converter) -> Callable[[Any], Callable[[Any, 
         inner_type = next(arg for arg in get_args(type_) if arg is not NoneType)
         if inner_type is str:
             return _optional_str  # most members: one call, not two
+        if inner_type is datetime:
+            return _optional_datetime  # every timestamp: one call, not four
         inner = conv.get_structure_hook(inner_type)
 
         def hook(value: Any, _: Any) -> Any:
@@ -359,6 +393,8 @@ def _structure_factory(
     conv: cattrs.Converter, *, strict: bool, detailed: bool
 ) -> Callable[[Any], Callable[[Any, Any], Any]]:
     def factory(cls: Any) -> Callable[[Any, Any], Any]:
+        if not strict and not detailed and _all_optional(cls):
+            return _optional_members_fn(cls, conv)
         return _object_hook(
             make_dict_structure_fn(
                 cls,
@@ -370,6 +406,55 @@ def _structure_factory(
         )
 
     return factory
+
+
+def _all_optional(cls: Any) -> bool:
+    """Whether every member of ``cls`` is ``X | None`` defaulting to ``None`` (the job,
+    the summary, the config): then an absent member and a ``null`` one both give
+    ``None``, and a structure function may read every member with ``dict.get``."""
+    attrs.resolve_types(cls)
+    return all(
+        field.init and field.default is None and _is_optional(field.type)
+        for field in attrs.fields(cls)
+    )
+
+
+def _optional_members_fn(cls: Any, conv: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """The tolerant converter's structure function for a class of optional members
+    (:func:`_all_optional`), in one frame plus one call per member that is not a string.
+
+    It gives what cattrs' generated function (under :func:`_object_hook`) gives: for
+    each member, ``None`` when the key is absent or ``null``, else the member's hook on
+    the value (a ``str | None`` member is checked inline, as :func:`_optional_str`
+    checks it), then the class called with keywords, without building a dict of them
+    first. Unknown keys are ignored (this converter tolerates them). On bad input it
+    raises as those hooks raise; :func:`_structure` then asks the detailed twin, which
+    names the member (``tests/test_converter.py`` compares the two).
+    """
+    namespace: dict[str, Any] = {"cls": cls, "_optional_str": _optional_str}
+    lines = [
+        "def structure(o, _=None):",
+        "    if not isinstance(o, dict):",
+        "        raise TypeError('expected an object, got ' + type(o).__name__)",
+        "    get = o.get",
+        "    return cls(",
+    ]
+    for index, field in enumerate(attrs.fields(cls)):
+        wire = camel(field.name)
+        inner = next(arg for arg in get_args(field.type) if arg is not NoneType)
+        if inner is str:
+            lines.append(
+                f"        {field.alias}=v if (v := get({wire!r})) is None or type(v) is str"
+                " else _optional_str(v, None),"
+            )
+        else:
+            namespace[f"hook{index}"] = conv.get_structure_hook(field.type)
+            namespace[f"type{index}"] = field.type
+            lines.append(f"        {field.alias}=hook{index}(get({wire!r}), type{index}),")
+    lines.append("    )")
+    code = compile("\n".join(lines), f"<personalize_lite structure {cls.__qualname__}>", "exec")
+    exec(code, namespace)  # noqa: S102 - our own source, built from the model's fields
+    return cast(Callable[[Any, Any], Any], namespace["structure"])
 
 
 def _unstructure_factory(conv: cattrs.Converter) -> Callable[[Any], Callable[[Any], Any]]:

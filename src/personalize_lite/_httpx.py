@@ -144,15 +144,24 @@ def _clamped(timeout: httpx.Timeout, seconds: float | None) -> httpx.Timeout:
     """``timeout`` with no phase longer than the attempt's ``seconds``."""
     if seconds is None:
         return timeout
+    return _clamped_phases(timeout.connect, timeout.read, timeout.write, timeout.pool, seconds)
+
+
+@functools.lru_cache(maxsize=16)
+def _clamped_phases(
+    connect: float | None,
+    read: float | None,
+    write: float | None,
+    pool: float | None,
+    seconds: float,
+) -> httpx.Timeout:
+    """Built once per client setting, not per request (httpx copies it into each request)."""
 
     def clamp(value: float | None) -> float:
         return seconds if value is None else min(value, seconds)
 
     return httpx.Timeout(
-        connect=clamp(timeout.connect),
-        read=clamp(timeout.read),
-        write=clamp(timeout.write),
-        pool=clamp(timeout.pool),
+        connect=clamp(connect), read=clamp(read), write=clamp(write), pool=clamp(pool)
     )
 
 

@@ -158,6 +158,13 @@ def _patterned(
     min_len: int = 1,
     hint: str = "",
 ) -> str:
+    if (
+        type(value) is str
+        and min_len <= len(value) <= max_len
+        and pattern.fullmatch(value)
+        and not _CONTROL.search(value)
+    ):
+        return value  # valid: the checks below, in one expression
     text = _string(value, name, wire)
     if len(text) > max_len:
         raise _fail(name, wire, f"is {len(text)} characters long; at most {max_len} are allowed")
@@ -483,16 +490,25 @@ def decode_list(response: HttpResponse, converter: cattrs.Converter) -> Page:
             path="batchInferenceJobs",
             request_id=request_id,
         )
-    jobs = tuple(
-        structure_model(
-            item,
-            BatchInferenceJobSummary,
-            path=f"batchInferenceJobs[{index}]",
-            converter=converter,
-            request_id=request_id,
+    jobs: tuple[BatchInferenceJobSummary, ...] | None
+    try:
+        # The whole page at once, with the hook looked up once (what structure() does
+        # per item); a summary's path is spelled out only when one fails.
+        hook = converter.get_structure_hook(BatchInferenceJobSummary)
+        jobs = tuple([hook(item, BatchInferenceJobSummary) for item in raw_jobs])
+    except Exception:  # noqa: BLE001 - structure_model below names the member and why
+        jobs = None
+    if jobs is None:  # outside the handler: the error raised has the chain it always had
+        jobs = tuple(
+            structure_model(
+                item,
+                BatchInferenceJobSummary,
+                path=f"batchInferenceJobs[{index}]",
+                converter=converter,
+                request_id=request_id,
+            )
+            for index, item in enumerate(raw_jobs)
         )
-        for index, item in enumerate(raw_jobs)
-    )
     token = payload.get("nextToken")
     if token is not None and (
         not isinstance(token, str) or len(token) > _TOKEN_MAX or not token.isascii()
