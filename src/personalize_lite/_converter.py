@@ -168,23 +168,11 @@ _UTC: Final = timezone.utc
 _fromtimestamp = datetime.fromtimestamp
 
 
-def _structure_datetime(value: Any, _: Any) -> datetime:
-    """A timestamp member: epoch seconds that a JSON reply carries (an ``int`` or a
-    ``float``, 1970-2999) convert here, in one frame; anything else (strings, other
-    ranges, non-finite values, booleans) goes through :func:`parse_timestamp`, with its
-    results and its errors."""
-    kind = type(value)
-    if (kind is float or kind is int) and 0 <= value < _FAST_EPOCH_MAX:
-        try:
-            return _fromtimestamp(value, _UTC)
-        except (OverflowError, OSError, ValueError):  # pragma: no cover - a platform's limit
-            pass
-    return parse_timestamp(value)
-
-
 def _optional_datetime(value: Any, _: Any) -> datetime | None:
-    """``datetime | None`` (every timestamp member): :func:`_structure_datetime` without
-    the frame of a generic optional hook; ``None`` stays ``None``."""
+    """A timestamp member (``datetime | None``, every one in the models) in one frame:
+    ``None`` stays ``None``; epoch seconds that a JSON reply carries (an ``int`` or a
+    ``float``, 1970-2999) convert here; anything else (strings, other ranges, non-finite
+    values, booleans) goes through :func:`parse_timestamp`, with its results and errors."""
     if value is None:
         return None
     kind = type(value)
@@ -194,6 +182,12 @@ def _optional_datetime(value: Any, _: Any) -> datetime | None:
         except (OverflowError, OSError, ValueError):  # pragma: no cover - a platform's limit
             pass
     return parse_timestamp(value)
+
+
+def _structure_datetime(value: Any, type_: Any) -> datetime:
+    """A required ``datetime``: :func:`_optional_datetime`, where ``None`` is refused
+    (by :func:`parse_timestamp`, with its message)."""
+    return parse_timestamp(value) if value is None else _optional_datetime(value, type_)  # type: ignore[return-value]
 
 
 def _strict_str(value: Any, _: type) -> str:
