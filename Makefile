@@ -16,7 +16,7 @@ SPACE := $(EMPTY) $(EMPTY)
 MATRIX_PATH := $(subst $(SPACE),:,$(PYENV_BINS))$(if $(PYENV_BINS),:)$(PATH)
 # In CI (CI=true) `make test` also runs dist-check and the version matrix; MATRIX=1 asks for
 # both outside CI. A newcomer's `make test` stays lint, types and the suite (~6 min).
-MATRIX ?= $(if $(filter true 1,$(CI)),1,)
+RUN_MATRIX := $(filter 1 true,$(or $(MATRIX),$(CI)))
 
 .PHONY: help install run test lint types unit coverage clean bench reliability soak dist dist-check matrix
 
@@ -48,7 +48,7 @@ unit: $(STAMP) ## pytest, warnings as errors, with coverage
 	$(BIN)/coverage run -m pytest -W error
 	$(BIN)/coverage report --skip-covered
 
-test: lint types unit $(if $(MATRIX),dist-check matrix) ## lint, types, tests; in CI (CI=true) or with MATRIX=1 also dist-check and the version matrix
+test: lint types unit $(if $(RUN_MATRIX),dist-check matrix) ## lint, types, tests; in CI (CI=true) or with MATRIX=1 also dist-check and the version matrix
 
 matrix: $(STAMP) ## the suite from the unpacked sdist on every Python 3.10-3.13 found, and at the dependency floors (nox)
 	PATH="$(MATRIX_PATH)" $(BIN)/nox --non-interactive

@@ -149,26 +149,7 @@ def _instructions(
         str(calls),
         str(WARMUP_CALLS),
     ]
-    try:
-        done = subprocess.run(  # noqa: S603 - valgrind, our interpreter, our case script
-            argv,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            env=dict(env),
-            cwd=REPO,
-            timeout=RUN_TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise InstructionsFailed(
-            f"{case} under callgrind timed out after {RUN_TIMEOUT:.0f} s: {shlex.join(argv)}"
-        ) from exc
-    if done.returncode != 0:
-        raise InstructionsFailed(
-            f"{case} under callgrind failed (exit status {done.returncode}): "
-            f"{shlex.join(argv)}\n--- stderr ---\n{done.stderr.rstrip()}"
-        )
+    _run_case(argv, env, f"{case} under callgrind")
     match = _TOTALS.search(out.read_text(encoding="utf-8")) if out.exists() else None
     if match is None:
         raise InstructionsFailed(f"{case}: callgrind wrote no totals to {out}")
@@ -182,19 +163,29 @@ def _prepare(case: str, endpoint_url: str, env: Mapping[str, str]) -> None:
     compile the same modules, and one of them pays for compiling: measured, 191 k
     instructions per call too many on describe."""
     argv = [sys.executable, str(CASES / f"{case}.py"), endpoint_url, "1", "1"]
-    done = subprocess.run(  # noqa: S603 - our interpreter and our case script
-        argv,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        env=dict(env),
-        cwd=REPO,
-        timeout=RUN_TIMEOUT,
-        check=False,
-    )
+    _run_case(argv, env, case)
+
+
+def _run_case(argv: list[str], env: Mapping[str, str], what: str) -> None:
+    """Run one case process; its time-out or failure is an InstructionsFailed."""
+    try:
+        done = subprocess.run(  # noqa: S603 - valgrind and/or our interpreter, our case script
+            argv,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            env=dict(env),
+            cwd=REPO,
+            timeout=RUN_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise InstructionsFailed(
+            f"{what} timed out after {RUN_TIMEOUT:.0f} s: {shlex.join(argv)}"
+        ) from exc
     if done.returncode != 0:
         raise InstructionsFailed(
-            f"{case} failed (exit status {done.returncode}): {shlex.join(argv)}\n"
+            f"{what} failed (exit status {done.returncode}): {shlex.join(argv)}\n"
             f"--- stderr ---\n{done.stderr.rstrip()}"
         )
 

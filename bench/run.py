@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
@@ -289,24 +288,26 @@ class Bench:
                 line.append(f"{case.name} {metrics[metric]:.0f} {unit}")
             log(f"[{phase} {index + 1}/{rounds}] " + ", ".join(line))
 
-    def measure(self) -> Results:
+    def measure(self, *, with_instructions: bool = True) -> Results:
         log("warm-up: one untimed run of every case (bytecode caches, smoke test)")
         for case in COLD_CASES + THROUGHPUT_CASES:
             self.run(case, WARMUP_COUNTS)
         self.results.notes.clear()  # a warm-up run's notes are seen again in the rounds
         self.rounds("cold start", COLD_CASES, self.settings.cold_rounds)
         self.rounds("throughput", THROUGHPUT_CASES, self.settings.rounds)
-        self.tracing()
+        self.tracing(with_instructions=with_instructions)
         return self.results
 
-    def tracing(self) -> None:
-        """Issue 13's cases, then (if valgrind is installed) their instruction counts."""
+    def tracing(self, *, with_instructions: bool) -> None:
+        """Issue 13's cases, then (unless ``with_instructions`` is false, and if valgrind
+        is installed) their instruction counts."""
         for case in TRACING_CASES:
             self.run(case, WARMUP_COUNTS)
         self.rounds("tracing", TRACING_CASES, self.settings.tracing_rounds)
         calls = self.settings.tracing_instruction_calls
-        path = os.environ.get("PATH", os.defpath) + os.pathsep + "/usr/bin"
-        if shutil.which("valgrind", path=path) is None:
+        if not with_instructions:
+            return
+        if instructions.find_valgrind() is None:
             self.results.notes.add("tracing: no instruction counts (valgrind not found)")
             return
         log(f"[tracing] callgrind: instructions per call of (a), (b), (c), {calls} calls each")
@@ -387,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
         info = machine(nginx)
         with running_nginx(nginx, CannedReply.from_fixture()) as server:
             log(f"nginx on {server.endpoint_url}; {settings.describe()}")
-            results = Bench(server, settings).measure()
+            results = Bench(server, settings).measure(with_instructions=not args.no_instructions)
             if not args.no_instructions:
                 results.instructions = count_instructions(
                     server, quick=args.quick, notes=results.notes

@@ -404,11 +404,11 @@ def _attempts(
         if response is not None and 200 <= response.status_code < 300:
             # A success needs its Attempt only to log it or report it to the span.
             observed = span is not None or logger.isEnabledFor(logging.DEBUG)
-            if observed:
-                record = _record(attempt, response, elapsed_ms)
-                _log_attempt(name, record, max_attempts)
+            seen = _record(attempt, response, elapsed_ms) if observed else None
+            if seen is not None:
+                _log_attempt(name, seen, max_attempts)
                 if span is not None:
-                    span.attempt(record, max_attempts)
+                    span.attempt(seen, max_attempts)
             if ctx.quota is not None:
                 ctx.quota.release(last_cost)
             failure: PersonalizeError
@@ -416,7 +416,7 @@ def _attempts(
                 return operation.decode(response, ctx.converter)
             except PersonalizeError as exc:
                 failure = exc
-            record = _record(attempt, response, elapsed_ms)
+            record = seen if seen is not None else _record(attempt, response, elapsed_ms)
             masked = _masked(response, _secrets(request, credentials))
             if masked is not response:
                 # The reply quoted a secret: decode the masked body again, outside the

@@ -178,14 +178,18 @@ class _HeadReader(io.BufferedIOBase):
         self.left = MAX_HEAD
         self.deadline = float("inf")
 
+    def _arm(self, what: str) -> None:
+        """Before one socket read: its timeout is the time left to ``deadline``."""
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError(f"{what} did not arrive in time")
+        self._connection.settimeout(remaining)
+
     def readline(self, size: int | None = -1, /) -> bytes:
         want = self.left + 1 if size is None or size < 0 else min(size, self.left + 1)
         line = bytearray()
         while len(line) < want:
-            remaining = self.deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError("the request head did not arrive in time")
-            self._connection.settimeout(remaining)
+            self._arm("the request head")
             chunk = self._raw.peek(1)[: want - len(line)]  # at most one read from the socket
             if not chunk:
                 break  # the client closed
@@ -206,10 +210,7 @@ class _HeadReader(io.BufferedIOBase):
             raise ValueError("the emulator reads a body of a known length only")
         data = bytearray()
         while len(data) < size:
-            remaining = self.deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError("the request body did not arrive in time")
-            self._connection.settimeout(remaining)
+            self._arm("the request body")
             chunk = self._raw.read1(size - len(data))  # at most one read from the socket
             if not chunk:
                 break  # the client closed
@@ -315,7 +316,6 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         length = int(digits)
         body = self.rfile.read(length)
-        self.connection.settimeout(self.server.idle_timeout)  # the reply's writes
         if len(body) < length:
             self.close_connection = True
             return None
@@ -363,6 +363,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reply(self, recorded: RecordedResponse) -> None:
         self._replied = True
+        # Every answer is written with a full idle timeout, whatever the reads left.
+        self.connection.settimeout(self.server.idle_timeout)
         if self.request_version == "HTTP/0.9":  # http.server would send a bare body
             self.request_version = "HTTP/1.0"
         data = recorded.body.encode("utf-8")
