@@ -185,3 +185,32 @@ async def test_every_async_argument_reaches_the_plan(aws_env: dict[str, str]) ->
     await http.aclose()
     assert len(refused) == 17
     assert recorder.sent == []
+
+
+@pytest.mark.anyio
+async def test_the_http_clients_we_create_are_made_by_httpx_client_as_it_is_then(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Instrumentation that replaces ``httpx.Client`` / ``httpx.AsyncClient`` after our
+    import (opentelemetry-instrumentation-httpx before 0.44 does) must see our clients:
+    the class is looked up when a client is made, not kept from import time."""
+
+    class Client(httpx.Client):
+        pass
+
+    class AsyncClient(httpx.AsyncClient):
+        pass
+
+    monkeypatch.setattr(httpx, "Client", Client)
+    monkeypatch.setattr(httpx, "AsyncClient", AsyncClient)
+    options: dict[str, Any] = {
+        "region": "us-east-1",
+        "endpoint_url": "http://127.0.0.1:9",  # never reached: nothing is sent
+        "credentials": Credentials(access_key_id="AKIDEXAMPLE", secret_access_key="s" * 40),
+        "env": {"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"},
+    }
+    with PersonalizeClient(**options) as client:
+        assert type(client._client) is Client
+    async with AsyncPersonalizeClient(**options) as aclient:
+        await aclient._ensure_ready()  # where the async client makes its HTTP client
+        assert type(aclient._client) is AsyncClient

@@ -178,10 +178,13 @@ class BaseClient(Generic[H]):
         """An HTTP client of ours over ``transport``: no redirects, our timeout, and
         proxies by our rule (``_proxies.py``), never by httpx's ``trust_env``. The pool's
         limits are the transport's (httpx uses a client's ``limits`` only for the
-        transports it makes itself)."""
+        transports it makes itself). The class is looked up on the httpx module at each
+        call, not kept from import time: instrumentation that replaces ``httpx.Client``
+        (opentelemetry-instrumentation-httpx before 0.44 does) then sees our clients."""
+        client_type = getattr(httpx, self._http_client_type.__name__)
         return cast(
             H,
-            self._http_client_type(
+            client_type(
                 follow_redirects=False,
                 timeout=self._timeout,
                 transport=transport,
