@@ -28,6 +28,8 @@ from hypothesis import strategies as st
 from personalize_lite._converter import (
     _FAST_EPOCH_MAX,
     _optional_datetime,
+    _optional_members_fn,
+    _slot_setters,
     _structure_datetime,
     camel,
     default_converter,
@@ -1056,3 +1058,80 @@ def test_the_one_frame_structure_is_only_for_all_optional_classes() -> None:
     assert not strict.get_structure_hook(BatchInferenceJob).__code__.co_filename.startswith(
         "<personalize_lite"
     )
+
+
+SUMMARY_WIRE: dict[str, Any] = {
+    "batchInferenceJobArn": ARN,
+    "jobName": "my-job",
+    "status": "ACTIVE",
+    "creationDateTime": 1700000000.25,
+    "lastUpdatedDateTime": "2023-11-14T22:13:20Z",
+    "failureReason": "none",
+    "solutionVersionArn": "arn:aws:personalize:us-east-1:123456789012:solution/s/1",
+    "batchInferenceJobMode": "BATCH_INFERENCE",
+}
+
+
+@pytest.mark.parametrize(
+    ("cls", "wire"),
+    [(BatchInferenceJobSummary, SUMMARY_WIRE), (BatchInferenceJob, FULL_WIRE)],
+)
+def test_objects_built_by_filling_slots_are_the_objects_init_builds(
+    cls: Any, wire: dict[str, Any]
+) -> None:
+    # The one-frame function fills the slots instead of calling __init__ (for the
+    # summary, the job and its all-optional parts): the same value in every way an
+    # application can look at it.
+    assert _slot_setters(cls) is not None
+    conv = default_converter()
+    fast: Any = conv.structure(wire, cls)
+    slow: Any = conv.explainer().structure(wire, cls)
+    assert type(fast) is cls
+    assert fast == slow
+    if cls is BatchInferenceJobSummary:
+        assert hash(fast) == hash(slow)
+    else:  # the job holds dicts (its config's maps): unhashable either way
+        with pytest.raises(TypeError, match="unhashable"):
+            hash(fast)
+    assert repr(fast) == repr(slow)
+    assert attrs.asdict(fast) == attrs.asdict(slow)
+    assert attrs.evolve(fast) == fast
+    assert copy.deepcopy(fast) == fast
+    first = attrs.fields(cls)[0].name
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        setattr(fast, first, None)
+    assert all(hasattr(fast, field.name) for field in attrs.fields(cls))
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class _Checked:
+    name: str | None = attrs.field(default=None, validator=attrs.validators.max_len(3))
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class _PostInit:
+    name: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        raise RuntimeError("post-init ran")
+
+
+@attrs.frozen(kw_only=True, slots=False)
+class _WithDict:
+    name: str | None = None
+
+
+@pytest.mark.parametrize("cls", [_Checked, _PostInit, _WithDict])
+def test_a_class_whose_init_does_more_is_built_by_its_init(cls: type) -> None:
+    # A validator, a post-init hook or a __dict__: the generated function calls the class.
+    attrs.resolve_types(cls)
+    assert _slot_setters(cls) is None
+    structure = _optional_members_fn(cls, default_converter())
+    if cls is _Checked:
+        with pytest.raises(ValueError, match="Length of 'name'"):
+            structure({"name": "long"}, cls)
+    elif cls is _PostInit:
+        with pytest.raises(RuntimeError, match="post-init ran"):
+            structure({"name": "x"}, cls)
+    else:
+        assert structure({"name": "x"}, cls) == _WithDict(name="x")
