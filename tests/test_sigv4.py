@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from personalize_lite import Credentials
-from personalize_lite._sigv4 import SERVICE, sign_headers
+from personalize_lite._sigv4 import SERVICE, _template, sign_headers
 from tests.support.paths import VECTORS, load_json
 
 CAPTURE = load_json("botocore-observed/capture_request.out.json")
@@ -164,8 +164,12 @@ def test_signing_time_is_the_injected_one() -> None:
 
 # Header names botocore treats specially or that SigV4 canonicalises: mixed case,
 # repeats, blacklisted (User-Agent, Expect), and values with runs of spaces.
+# And the headers botocore itself sets or reads (Date, X-Amz-Date, ...): a request that
+# carries one is signed without a template, by botocore's canonical_request.
 _NAMES = st.sampled_from(
     ["X-Amz-Target", "Content-Type", "User-Agent", "x-custom", "X-CUSTOM", "Expect", "My-Header"]
+    * 3
+    + ["Date", "X-Amz-Date", "authorization", "X-Amz-Security-Token", "X-Amz-Content-SHA256"]
 )
 _VALUES = st.text(alphabet="abc XYZ-_/=;:0123456789", max_size=24)
 
@@ -228,3 +232,69 @@ def test_same_bytes_as_botocore_add_auth(
     ):
         signer.add_auth(request)
     assert ours == list(request.headers.items())
+
+
+def _botocore_headers(
+    url: str, headers: list[tuple[str, str]], body: bytes, token: str | None, when: datetime
+) -> list[tuple[str, str]]:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials as BotoCredentials
+
+    request = AWSRequest(method="POST", url=url, data=body)
+    for name, value in headers:
+        request.headers[name] = value
+    signer = SigV4Auth(BotoCredentials("AKIDEXAMPLE", SUITE_SECRET, token), SERVICE, "us-east-1")
+    with mock.patch(
+        "botocore.auth.get_current_datetime",
+        return_value=when.astimezone(timezone.utc).replace(tzinfo=None),
+    ):
+        signer.add_auth(request)
+    return list(request.headers.items())
+
+
+@pytest.mark.parametrize("token", [None, "FQoGZXIvYXdzEXAMPLE/TOKEN=="])
+def test_one_template_signs_every_time_and_body_as_botocore(token: str | None) -> None:
+    # Our client's requests (these three headers) take the template path; one template
+    # serves every later signature of the same URL, headers and token, across seconds,
+    # days and bodies, with botocore's bytes each time.
+    _template.cache_clear()
+    url = "https://personalize.us-east-1.amazonaws.com/"
+    headers = [
+        ("X-Amz-Target", "AmazonPersonalize.ListBatchInferenceJobs"),
+        ("Content-Type", "application/x-amz-json-1.1"),
+        ("User-Agent", "personalize-lite/test"),
+    ]
+    creds = Credentials(
+        access_key_id="AKIDEXAMPLE", secret_access_key=SUITE_SECRET, session_token=token
+    )
+    times = [FROZEN, FROZEN + timedelta(seconds=1), FROZEN + timedelta(days=400, hours=7)]
+    bodies = [b"{}", b'{"nextToken": "abc", "maxResults": 3}', b""]
+    for when, body in zip(times, bodies, strict=True):
+        ours = sign_headers(
+            method="POST",
+            url=url,
+            headers=headers,
+            body=body,
+            credentials=creds,
+            region="us-east-1",
+            now=when,
+        )
+        assert ours == _botocore_headers(url, headers, body, token, when)
+    assert _template(url, tuple(headers), token) is not None
+    info = _template.cache_info()
+    assert (info.misses, info.hits) == (1, 3)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ("X-Amz-Date", "20150830T123600Z"),
+        ("Date", "Sun, 30 Aug 2015 12:36:00 GMT"),
+        ("x-nul", "a\x00b"),
+    ],
+)
+def test_a_header_botocore_manages_means_no_template(extra: tuple[str, str]) -> None:
+    headers = (("Content-Type", "application/x-amz-json-1.1"), extra)
+    assert _template("https://personalize.us-east-1.amazonaws.com/", headers, None) is None
+    assert _template("https://personalize.us-east-1.amazonaws.com/", headers[:1], "a\x00") is None
