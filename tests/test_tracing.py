@@ -556,6 +556,27 @@ def test_the_trace_id_is_read_per_request_from_the_live_environment(
     ]
 
 
+def test_whether_we_run_in_lambda_is_read_when_the_client_is_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``AWS_LAMBDA_FUNCTION_NAME`` is set by the runtime before any code runs and never
+    changes: it is read once, at the client's first call (not per request: a missing
+    name cost a raised and caught KeyError in ``os.environ`` on every request)."""
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-first")
+    service = Service(reply(200, job()), reply(200, job()))
+    with (
+        httpx.Client(transport=httpx.MockTransport(service)) as http,
+        PersonalizeClient(http_client=http, region="us-east-1", credentials=CREDS) as client,
+    ):
+        client.describe_batch_inference_job(ARN)
+        monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "fn")
+        client.describe_batch_inference_job(ARN)
+    assert [r.headers.get("X-Amzn-Trace-Id") for r in service.requests] == [None, None]
+
+
 def test_signed_request_matches_botocore_byte_for_byte_with_the_trace_header() -> None:
     """botocore adds the header before signing (before-call) and leaves it unsigned
     (SIGNED_HEADERS_BLACKLIST): same headers, same order, same signature."""

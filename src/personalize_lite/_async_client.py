@@ -13,7 +13,7 @@ import inspect
 import ssl
 from collections.abc import AsyncGenerator, Callable, Mapping
 from types import TracebackType
-from typing import Any, TypeAlias, TypeVar, cast
+from typing import Any, TypeAlias, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -215,7 +215,8 @@ class AsyncPersonalizeClient(BaseClient[httpx.AsyncClient]):
         exchange = self._exchange(client, step)
         with anyio.move_on_after(exchange.seconds) as deadline:
             response = await client.send(exchange.request, stream=True, follow_redirects=False)
-            chunks = cast(AsyncGenerator[bytes, None], response.aiter_raw())
+            # aiter_raw() is typed as an AsyncIterator; it is an async generator (aclose()).
+            chunks: AsyncGenerator[bytes, None] = response.aiter_raw()  # type: ignore[assignment]
             try:
                 if exchange.start(response):
                     with anyio.CancelScope() as reading:

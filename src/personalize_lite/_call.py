@@ -131,11 +131,14 @@ class CallContext:
     jitter: Callable[[], float]
     new_id: Callable[[], str]
     converter: cattrs.Converter = attrs.field(factory=default_converter)
-    #: Where ``AWS_LAMBDA_FUNCTION_NAME`` and ``_X_AMZN_TRACE_ID`` are read, on every
-    #: request: ``os.environ`` itself unless the client was given ``env`` (the Lambda
-    #: runtime sets a new trace id for each invocation, after the client was made).
+    #: Where ``_X_AMZN_TRACE_ID`` is read, on every request: ``os.environ`` itself unless
+    #: the client was given ``env`` (the Lambda runtime sets a new trace id for each
+    #: invocation, after the client was made). None outside Lambda: whether
+    #: ``AWS_LAMBDA_FUNCTION_NAME`` is set is read once, when the client is configured
+    #: (the runtime sets it before any code of ours runs, and it never changes; a lookup
+    #: of a missing name in ``os.environ`` raised and caught a KeyError on every request).
     #: Not in the repr: it is the whole environment, secrets included.
-    trace_env: Mapping[str, str] = attrs.field(factory=dict, repr=False)
+    trace_env: Mapping[str, str] | None = attrs.field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -154,7 +157,8 @@ def configure(
     trace_env: Mapping[str, str] | None = None,
 ) -> Plan[CallContext]:
     """Resolve region, endpoint, retry settings and the credential provider.
-    ``trace_env``: where the Lambda trace id is read per request (default: ``env``)."""
+    ``trace_env``: where the Lambda trace id is read per request (default: ``env``),
+    when ``AWS_LAMBDA_FUNCTION_NAME`` is set there now."""
     files = yield Blocking(fn=lambda: load_aws_files(env))
     settings = resolve_settings(
         env=env,
@@ -203,8 +207,13 @@ def configure(
         monotonic=monotonic,
         jitter=jitter,
         new_id=new_id,
-        trace_env=env if trace_env is None else trace_env,
+        trace_env=_lambda_env(env if trace_env is None else trace_env),
     )
+
+
+def _lambda_env(env: Mapping[str, str]) -> Mapping[str, str] | None:
+    """``env`` when it says we run in Lambda (``AWS_LAMBDA_FUNCTION_NAME`` set), else None."""
+    return env if "AWS_LAMBDA_FUNCTION_NAME" in env else None
 
 
 def _server_skew(response: HttpResponse, now: datetime) -> timedelta | None:
@@ -279,7 +288,7 @@ def _sign(
         ("Content-Type", CONTENT_TYPE),
         ("User-Agent", ctx.user_agent),
     ]
-    trace_id = lambda_trace_id(ctx.trace_env)
+    trace_id = None if ctx.trace_env is None else lambda_trace_id(ctx.trace_env)
     if trace_id is not None:
         # Where botocore's before-call handler puts it: before X-Amz-Date. Not signed
         # (it is in botocore's SIGNED_HEADERS_BLACKLIST, which our signer uses).

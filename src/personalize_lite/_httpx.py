@@ -76,14 +76,10 @@ def _url(url: str) -> httpx.URL:
     return httpx.URL(url)
 
 
-def to_response(response: httpx.Response, body: bytes | None = None) -> HttpResponse:
-    """Our response value: lower-case header names, repeated headers joined with ", "
-    (as ``httpx.Headers.items()`` does, but deciding the header encoding once: httpx
-    recomputes it for every name and value).
-
-    ``body``: the decoded body when the driver read it (:class:`Exchange` does); None:
-    ``response.content``.
-    """
+def _header_dict(response: httpx.Response) -> dict[str, str]:
+    """A reply's headers: lower-case names, repeated headers joined with ", " (as
+    ``httpx.Headers.items()`` does, but deciding the header encoding once: httpx
+    recomputes it for every name and value, and each ``headers.get`` scans them all)."""
     raw = response.headers
     encoding = raw.encoding
     headers: dict[str, str] = {}
@@ -91,6 +87,22 @@ def to_response(response: httpx.Response, body: bytes | None = None) -> HttpResp
         name = key.decode(encoding).lower()
         text = value.decode(encoding)
         headers[name] = f"{headers[name]}, {text}" if name in headers else text
+    return headers
+
+
+def to_response(
+    response: httpx.Response,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> HttpResponse:
+    """Our response value, with :func:`_header_dict`'s headers (``headers``: already
+    taken from ``response``).
+
+    ``body``: the decoded body when the driver read it (:class:`Exchange` does); None:
+    ``response.content``.
+    """
+    if headers is None:
+        headers = _header_dict(response)
     if body is None:
         body = response.content
     return HttpResponse(status_code=response.status_code, headers=headers, body=body)
@@ -268,6 +280,7 @@ class Exchange:
         self._failure: PersonalizeError | httpx.DecodingError | None = None
         self._layers: list[_Inflater] = []
         self._response: httpx.Response | None = None
+        self._headers: dict[str, str] = {}
         self.request = build_request(client, step, timeout, seconds=seconds)
 
     def timed_out(self) -> ReadTimeoutError:
@@ -282,7 +295,7 @@ class Exchange:
             f"the reply is larger than max_response_bytes ({self._max_bytes} bytes): {what}; "
             "stopped reading",
             limit=self._max_bytes,
-            request_id=self._response.headers.get("x-amzn-requestid"),
+            request_id=self._headers.get("x-amzn-requestid"),
         )
 
     def _check_deadline(self) -> None:
@@ -293,13 +306,14 @@ class Exchange:
         """Check the head of the reply (raising at once if it is refused). True: read its
         body and :meth:`feed` it; False: the transport already read it."""
         self._response = response
-        length = response.headers.get("content-length", "")
+        self._headers = headers = _header_dict(response)
+        length = headers.get("content-length", "")
         if length.isdigit() and int(length) > self._max_bytes:
             raise self._too_large(f"Content-Length: {int(length)}")
         if response.is_stream_consumed:
             self._add(response.content)
             return False
-        self._layers = _layers(response.headers.get("content-encoding", ""))
+        self._layers = _layers(headers.get("content-encoding", ""))
         return True
 
     def _add(self, data: bytes) -> None:
@@ -345,4 +359,4 @@ class Exchange:
             raise self._failure
         for layer, decoder in enumerate(self._layers):
             self._decode(decoder.flush(), layer + 1)
-        return to_response(self._response, b"".join(self._parts))
+        return to_response(self._response, b"".join(self._parts), self._headers)

@@ -6,7 +6,7 @@ import inspect
 import time
 from collections.abc import Callable, Generator, Mapping
 from types import TracebackType
-from typing import Any, TypeAlias, TypeVar, cast
+from typing import Any, TypeAlias, TypeVar
 
 import httpx
 
@@ -205,7 +205,8 @@ class PersonalizeClient(BaseClient[httpx.Client]):
         late = False
         try:
             response = client.send(exchange.request, stream=True, follow_redirects=False)
-            chunks = cast(Generator[bytes, None, None], response.iter_raw())
+            # iter_raw() is typed as an Iterator; it is a generator (close() below).
+            chunks: Generator[bytes, None, None] = response.iter_raw()  # type: ignore[assignment]
             try:
                 if exchange.start(response):
                     for chunk in chunks:
