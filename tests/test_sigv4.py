@@ -298,3 +298,14 @@ def test_a_header_botocore_manages_means_no_template(extra: tuple[str, str]) -> 
     headers = (("Content-Type", "application/x-amz-json-1.1"), extra)
     assert _template("https://personalize.us-east-1.amazonaws.com/", headers, None) is None
     assert _template("https://personalize.us-east-1.amazonaws.com/", headers[:1], "a\x00") is None
+
+
+def test_kept_signers_show_no_secret() -> None:
+    from personalize_lite._sigv4 import _Keys, _signer
+
+    signer = _signer("AKIDEXAMPLE", SUITE_SECRET, "TOKEN-SECRET", "us-east-1", SERVICE)
+    for text in (repr(signer.credentials), str(signer.credentials), repr(_Keys("a", "b", "c"))):
+        assert SUITE_SECRET not in text
+        assert "TOKEN-SECRET" not in text
+        assert "'b'" not in text
+        assert "'c'" not in text

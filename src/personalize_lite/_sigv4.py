@@ -62,6 +62,10 @@ class _Keys(NamedTuple):
     secret_key: str
     token: str | None
 
+    def __repr__(self) -> str:
+        """The access key id only (kept signers hold these for the process's life)."""
+        return f"_Keys(access_key={self.access_key!r}, secret_key=***, token=***)"
+
 
 class _Headers:
     """The slice of botocore's ``HTTPHeaders`` its signer uses, over a plain list (with
