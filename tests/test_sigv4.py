@@ -207,10 +207,6 @@ def test_same_bytes_as_botocore_add_auth(
     """Our signer's output equals ``SigV4Auth.add_auth`` on a real ``AWSRequest``:
     the shortcuts around botocore's arithmetic (minimal request, cached key and host)
     change nothing on the wire."""
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials as BotoCredentials
-
     ours = sign_headers(
         method="POST",
         url=url,
@@ -222,21 +218,18 @@ def test_same_bytes_as_botocore_add_auth(
         region=region,
         now=when,
     )
-    request = AWSRequest(method="POST", url=url, data=body)
-    for name, value in headers:
-        request.headers[name] = value
-    signer = SigV4Auth(BotoCredentials("AKIDEXAMPLE", SUITE_SECRET, token), SERVICE, region)
-    with mock.patch(
-        "botocore.auth.get_current_datetime",
-        return_value=when.astimezone(timezone.utc).replace(tzinfo=None),
-    ):
-        signer.add_auth(request)
-    assert ours == list(request.headers.items())
+    assert ours == _botocore_headers(url, headers, body, token, when, region)
 
 
 def _botocore_headers(
-    url: str, headers: list[tuple[str, str]], body: bytes, token: str | None, when: datetime
+    url: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    token: str | None,
+    when: datetime,
+    region: str = "us-east-1",
 ) -> list[tuple[str, str]]:
+    """What ``SigV4Auth.add_auth`` sends for these on a real ``AWSRequest`` at ``when``."""
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials as BotoCredentials
@@ -244,7 +237,7 @@ def _botocore_headers(
     request = AWSRequest(method="POST", url=url, data=body)
     for name, value in headers:
         request.headers[name] = value
-    signer = SigV4Auth(BotoCredentials("AKIDEXAMPLE", SUITE_SECRET, token), SERVICE, "us-east-1")
+    signer = SigV4Auth(BotoCredentials("AKIDEXAMPLE", SUITE_SECRET, token), SERVICE, region)
     with mock.patch(
         "botocore.auth.get_current_datetime",
         return_value=when.astimezone(timezone.utc).replace(tzinfo=None),

@@ -533,14 +533,20 @@ async def test_no_trace_header_outside_lambda(driver: str) -> None:
     assert "X-Amzn-Trace-Id" not in service.requests[0].headers
 
 
-def test_the_trace_id_is_read_per_request_from_the_live_environment(
+def _two_calls_in_the_live_environment(
     monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The Lambda runtime sets a new ``_X_AMZN_TRACE_ID`` per invocation; a client made at
-    import time (the usual Lambda pattern) must send the current one, as botocore does."""
+    *,
+    lambda_at_start: bool,
+    between: dict[str, str],
+) -> list[str | None]:
+    """Two describes from one client over ``os.environ`` (set for the first), with
+    ``between`` set before the second; the trace header each request carried."""
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "fn")
+    if lambda_at_start:
+        monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "fn")
+    else:
+        monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
     monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-first")
     service = Service(reply(200, job()), reply(200, job()))
     with (
@@ -548,12 +554,21 @@ def test_the_trace_id_is_read_per_request_from_the_live_environment(
         PersonalizeClient(http_client=http, region="us-east-1", credentials=CREDS) as client,
     ):
         client.describe_batch_inference_job(ARN)
-        monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-second")
+        for name, value in between.items():
+            monkeypatch.setenv(name, value)
         client.describe_batch_inference_job(ARN)
-    assert [r.headers["X-Amzn-Trace-Id"] for r in service.requests] == [
-        "Root=1-first",
-        "Root=1-second",
-    ]
+    return [r.headers.get("X-Amzn-Trace-Id") for r in service.requests]
+
+
+def test_the_trace_id_is_read_per_request_from_the_live_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The Lambda runtime sets a new ``_X_AMZN_TRACE_ID`` per invocation; a client made at
+    import time (the usual Lambda pattern) must send the current one, as botocore does."""
+    sent = _two_calls_in_the_live_environment(
+        monkeypatch, lambda_at_start=True, between={"_X_AMZN_TRACE_ID": "Root=1-second"}
+    )
+    assert sent == ["Root=1-first", "Root=1-second"]
 
 
 def test_whether_we_run_in_lambda_is_read_when_the_client_is_configured(
@@ -562,19 +577,10 @@ def test_whether_we_run_in_lambda_is_read_when_the_client_is_configured(
     """``AWS_LAMBDA_FUNCTION_NAME`` is set by the runtime before any code runs and never
     changes: it is read once, at the client's first call (not per request: a missing
     name cost a raised and caught KeyError in ``os.environ`` on every request)."""
-    for name, value in ENV.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
-    monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-first")
-    service = Service(reply(200, job()), reply(200, job()))
-    with (
-        httpx.Client(transport=httpx.MockTransport(service)) as http,
-        PersonalizeClient(http_client=http, region="us-east-1", credentials=CREDS) as client,
-    ):
-        client.describe_batch_inference_job(ARN)
-        monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "fn")
-        client.describe_batch_inference_job(ARN)
-    assert [r.headers.get("X-Amzn-Trace-Id") for r in service.requests] == [None, None]
+    sent = _two_calls_in_the_live_environment(
+        monkeypatch, lambda_at_start=False, between={"AWS_LAMBDA_FUNCTION_NAME": "fn"}
+    )
+    assert sent == [None, None]
 
 
 def test_signed_request_matches_botocore_byte_for_byte_with_the_trace_header() -> None:
