@@ -1121,9 +1121,31 @@ class _WithDict:
     name: str | None = None
 
 
-@pytest.mark.parametrize("cls", [_Checked, _PostInit, _WithDict])
+@attrs.frozen(kw_only=True, slots=True, cache_hash=True)
+class _CachedHash:
+    name: str | None = None
+
+
+@attrs.frozen(kw_only=True, slots=True, init=False)
+class _OwnInit:
+    name: str | None = None
+
+    def __init__(self, *, name: str | None = None) -> None:
+        self.__attrs_init__(name=name.upper() if name else name)
+
+
+@attrs.frozen(kw_only=True, slots=True)
+class _OwnNew:
+    name: str | None = None
+
+    def __new__(cls, *_args: Any, **_kwargs: Any) -> _OwnNew:
+        raise RuntimeError("own __new__ ran")
+
+
+@pytest.mark.parametrize("cls", [_Checked, _PostInit, _WithDict, _CachedHash, _OwnInit, _OwnNew])
 def test_a_class_whose_init_does_more_is_built_by_its_init(cls: type) -> None:
-    # A validator, a post-init hook or a __dict__: the generated function calls the class.
+    # A validator, a post-init hook, a __dict__, a cached-hash slot, a hand-written
+    # __init__ or __new__: the generated function calls the class.
     attrs.resolve_types(cls)
     assert _slot_setters(cls) is None
     structure = _optional_members_fn(cls, default_converter())
@@ -1133,5 +1155,13 @@ def test_a_class_whose_init_does_more_is_built_by_its_init(cls: type) -> None:
     elif cls is _PostInit:
         with pytest.raises(RuntimeError, match="post-init ran"):
             structure({"name": "x"}, cls)
+    elif cls is _OwnNew:
+        with pytest.raises(RuntimeError, match="own __new__ ran"):
+            structure({"name": "x"}, cls)
+    elif cls is _OwnInit:
+        assert structure({"name": "x"}, cls) == _OwnInit(name="X")
+    elif cls is _CachedHash:
+        built = structure({"name": "x"}, cls)
+        assert hash(built) == hash(_CachedHash(name="x"))
     else:
         assert structure({"name": "x"}, cls) == _WithDict(name="x")

@@ -274,7 +274,7 @@ def test_one_template_signs_every_time_and_body_as_botocore(token: str | None) -
             now=when,
         )
         assert ours == _botocore_headers(url, headers, body, token, when)
-    assert _template(url, tuple(headers), token) is not None
+    assert _template(url, tuple(headers[:2]), token) is not None  # User-Agent is unsigned
     info = _template.cache_info()
     assert (info.misses, info.hits) == (1, 3)
 
@@ -285,12 +285,67 @@ def test_one_template_signs_every_time_and_body_as_botocore(token: str | None) -
         ("X-Amz-Date", "20150830T123600Z"),
         ("Date", "Sun, 30 Aug 2015 12:36:00 GMT"),
         ("x-nul", "a\x00b"),
+        ("A\x00x-amz-date\x00", "v"),
     ],
 )
-def test_a_header_botocore_manages_means_no_template(extra: tuple[str, str]) -> None:
+def test_a_header_botocore_manages_or_a_nul_means_no_template(extra: tuple[str, str]) -> None:
+    url = "https://personalize.us-east-1.amazonaws.com/"
     headers = (("Content-Type", "application/x-amz-json-1.1"), extra)
-    assert _template("https://personalize.us-east-1.amazonaws.com/", headers, None) is None
-    assert _template("https://personalize.us-east-1.amazonaws.com/", headers[:1], "a\x00") is None
+    assert _template(url, headers, None) is None
+    assert _template(url, headers[:1], "a\x00") is None
+    assert _template("https://a\x00x-amz-date\x00b/", headers[:1], None) is None
+    assert _template(url, headers[:1], None) is not None
+
+
+@pytest.mark.parametrize(
+    ("headers", "url"),
+    [
+        ([("A\x00x-amz-date\x00", "v")], "https://personalize.us-east-1.amazonaws.com/"),
+        ([("Content-Type", "x")], "https://a\x00x-amz-date\x00b/"),
+        ([["Content-Type", "x"], ["X-Amzn-Trace-Id", "Root=1"]], "https://h/"),
+    ],
+)
+def test_odd_requests_still_sign_as_botocore(headers: list[Any], url: str) -> None:
+    # A NUL where the date's stand-in could be matched (the second review's reproducers),
+    # and header pairs given as lists.
+    ours = sign_headers(
+        method="POST",
+        url=url,
+        headers=headers,
+        body=b"{}",
+        credentials=Credentials(access_key_id="AKIDEXAMPLE", secret_access_key=SUITE_SECRET),
+        region="us-east-1",
+        now=FROZEN,
+    )
+    expected = _botocore_headers(url, [tuple(item) for item in headers], b"{}", None, FROZEN)
+    assert [tuple(item) for item in ours] == expected
+
+
+def test_a_new_lambda_trace_id_keeps_the_template() -> None:
+    # X-Amzn-Trace-Id changes with every Lambda invocation and is not signed: the first
+    # request of each invocation must not make a new template.
+    _template.cache_clear()
+    url = "https://personalize.us-east-1.amazonaws.com/"
+    creds = Credentials(access_key_id="AKIDEXAMPLE", secret_access_key=SUITE_SECRET)
+    for invocation in range(3):
+        headers = [
+            ("X-Amz-Target", "AmazonPersonalize.DescribeBatchInferenceJob"),
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("User-Agent", "personalize-lite/test"),
+            ("X-Amzn-Trace-Id", f"Root=1-{invocation}"),
+        ]
+        ours = sign_headers(
+            method="POST",
+            url=url,
+            headers=headers,
+            body=b"{}",
+            credentials=creds,
+            region="us-east-1",
+            now=FROZEN,
+        )
+        assert ours == _botocore_headers(url, headers, b"{}", None, FROZEN)
+    info = _template.cache_info()
+    assert (info.misses, info.hits) == (1, 2)
 
 
 def test_kept_signers_show_no_secret() -> None:

@@ -415,17 +415,31 @@ def _all_optional(cls: Any) -> bool:
 
 def _slot_setters(cls: Any) -> list[Callable[[Any, Any], None]] | None:
     """Each member's slot setter (its member descriptor's ``__set__``), in field order,
-    when building ``cls`` needs nothing but its slots filled: a slotted attrs class whose
-    members have no validator or converter, with no ``__attrs_pre_init__`` or
-    ``__attrs_post_init__``. Then ``__init__`` would only store each argument through
-    ``object.__setattr__``; setting the slots directly gives the same object, at about
-    half the cost (a listing builds one summary per job). None: call the class."""
-    if "__slots__" not in cls.__dict__ or any(
-        hasattr(cls, hook) for hook in ("__attrs_pre_init__", "__attrs_post_init__")
+    when building ``cls`` needs nothing but its slots filled: a slotted attrs class with
+    attrs' own ``__init__`` and ``object.__new__``, whose slots are exactly its members
+    (and ``__weakref__``: no cached-hash slot, no ``__dict__``), whose members have no
+    validator or converter, with no ``__attrs_pre_init__`` or ``__attrs_post_init__``.
+    Then ``__init__`` would only store each argument through ``object.__setattr__``;
+    setting the slots directly gives the same object, at about half the cost (a listing
+    builds one summary per job). None: call the class."""
+    if (
+        cls.__new__ is not object.__new__
+        or not getattr(cls.__init__, "__code__", None)
+        or not cls.__init__.__code__.co_filename.startswith("<attrs generated")
+        or any(hasattr(cls, hook) for hook in ("__attrs_pre_init__", "__attrs_post_init__"))
     ):
         return None
+    slots: set[str] = set()
+    for klass in cls.__mro__[:-1]:  # every class but object
+        if "__slots__" not in klass.__dict__:
+            return None  # instances have a __dict__
+        declared = klass.__dict__["__slots__"]
+        slots.update((declared,) if isinstance(declared, str) else declared)
+    fields = attrs.fields(cls)
+    if slots - {"__weakref__"} != {field.name for field in fields}:
+        return None
     setters = []
-    for field in attrs.fields(cls):
+    for field in fields:
         slot: Any = getattr(cls, field.name, None)
         if field.validator is not None or field.converter is not None:
             return None

@@ -251,19 +251,21 @@ _BOTOCORE_SETS: Final = frozenset(
 
 
 class _Template:
-    """What a signature needs that depends only on the URL, the headers given to
+    """What a signature needs that depends only on the URL, the signed headers given to
     :func:`sign_headers` and the session token, made once by botocore's own steps
     (``_modify_request_before_signing``, ``headers_to_sign``, ``canonical_headers``,
-    ``signed_headers``) with the date held open: the signed headers as botocore orders
-    them, the canonical path and query, and the canonical header block split where the
-    date goes. The ``X-Amz-Date`` value is a timestamp (no spaces to trim), so putting
-    it there gives the block botocore computes for that time."""
+    ``signed_headers``) with the date held open: the headers botocore appends (``tail``,
+    ``X-Amz-Date`` at ``date_index``, then the token's), the canonical path and query, and
+    the canonical header block split where the date goes. The ``X-Amz-Date`` value is a
+    timestamp (no spaces to trim), so putting it there gives the block botocore computes
+    for that time. Unsigned headers (``User-Agent``, the Lambda ``X-Amzn-Trace-Id``, new
+    for every invocation) are not part of it: they change nothing botocore signs."""
 
-    __slots__ = ("after", "before", "date_index", "headers", "path_and_query", "to_sign")
+    __slots__ = ("after", "before", "date_index", "path_and_query", "tail", "to_sign")
 
-    def __init__(self, signer: _Signer, request: _Request, headers: list[tuple[str, str]]) -> None:
-        self.headers = tuple(headers)
-        self.date_index = headers.index(("X-Amz-Date", _DATE_SLOT))
+    def __init__(self, signer: _Signer, request: _Request, tail: list[tuple[str, str]]) -> None:
+        self.tail = tuple(tail)
+        self.date_index = tail.index(("X-Amz-Date", _DATE_SLOT))
         self.to_sign = signer.headers_to_sign(request)
         self.before, _, self.after = signer.canonical_headers(self.to_sign).partition(_DATE_SLOT)
         signer.signed_headers(self.to_sign)  # computed now, kept on the map
@@ -272,21 +274,26 @@ class _Template:
 
 
 @functools.lru_cache(maxsize=32)
-def _template(
-    url: str, headers: tuple[tuple[str, str], ...], token: str | None
-) -> _Template | None:
-    """The template of a request (None: sign it the long way); a client sends a handful
-    of distinct ones (one per operation and session token)."""
-    if any(name.lower() in _BOTOCORE_SETS or "\x00" in value for name, value in headers):
+def _template(url: str, signed: tuple[tuple[str, str], ...], token: str | None) -> _Template | None:
+    """The template of a request with these signed headers (None: sign it the long way);
+    a client sends a handful of distinct ones (one per operation and session token). A
+    NUL anywhere (where the date's stand-in could be matched) or a header botocore
+    manages itself means the long way."""
+    if "\x00" in url or (token is not None and "\x00" in token):
         return None
-    if token is not None and "\x00" in token:
-        return None
+    for name, value in signed:
+        if name.lower() in _BOTOCORE_SETS or "\x00" in name or "\x00" in value:
+            return None
     signer = _Signer(_Keys("", "", token), "", "")
-    out = list(headers)
+    out = list(signed)
     request = _Request("POST", url, _Headers(out), b"")
     request.context["timestamp"] = _DATE_SLOT
     signer._modify_request_before_signing(request)
-    return _Template(signer, request, out)
+    # With none of the headers it manages present, botocore only appends (X-Amz-Date,
+    # then the token's): what it appended is the tail every request of this template gets.
+    if out[: len(signed)] != list(signed):  # pragma: no cover - botocore changed its steps
+        return None
+    return _Template(signer, request, out[len(signed) :])
 
 
 @functools.lru_cache(maxsize=8)
@@ -312,7 +319,7 @@ def sign_headers(
     token) and ``Authorization``, in botocore's order, signed for ``now`` (aware).
 
     The canonical request is botocore's ``canonical_request`` put together from its
-    parts: the ones fixed for the URL, headers and token come from the request's
+    parts: the ones fixed for the URL, signed headers and token come from the request's
     :class:`_Template`; the date, and the payload hash (botocore's ``payload``), are the
     request's own. The string to sign, the signature and the ``Authorization`` header are
     botocore's steps. A request that sets a header botocore manages (``Date``,
@@ -322,7 +329,11 @@ def sign_headers(
         credentials.access_key_id, credentials.secret_access_key, token, region, service
     )
     timestamp = _timestamp(now)
-    template = _template(url, tuple(headers), token)
+    template = _template(
+        url,
+        tuple([(name, value) for name, value in headers if name.lower() not in _UNSIGNED]),
+        token,
+    )
     if template is None:
         out = list(headers)
         request = _Request(method, url, _Headers(out), body)
@@ -330,8 +341,8 @@ def sign_headers(
         signer._modify_request_before_signing(request)
         canonical = signer.canonical_request(request)
     else:
-        out = list(template.headers)
-        out[template.date_index] = ("X-Amz-Date", timestamp)
+        out = [*headers, *template.tail]
+        out[len(headers) + template.date_index] = ("X-Amz-Date", timestamp)
         request = _Request(method, url, _AuthorizationSink(out), body)
         request.context["timestamp"] = timestamp
         request._to_sign = template.to_sign
